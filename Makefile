@@ -1,0 +1,94 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+# Local runs: DEBUG on, plain http, the built-in simulator unless TWILIO_SID is set.
+RUN_ENV := DEBUG=$${DEBUG:-true} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)}
+# Tests: production settings (DEBUG off) with a throwaway key, over http.
+TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false PUBLIC_URL=http://testserver \
+	TWILIO_SID= TWILIO_AUTH_TOKEN= TWILIO_API_BASE_URL= DATABASE_URL=
+
+.PHONY: help python venv dev run test test-sqlite test-postgres lint browser bench loadtest clean
+
+help:
+	@echo "make run    install, migrate, load sample data, start web + worker (Ctrl-C stops both)"
+	@echo "make test   lint, then the test suite on SQLite and on PostgreSQL"
+	@echo "make bench  benchmarks (prints a table, writes bench/results.json)"
+
+# The first Python >= 3.12 found: pyenv's choice (.python-version), then the usual names.
+PYTHON := $(shell for p in python3 python3.14 python3.13 python3.12 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+
+python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Python 3.12 or newer is needed and none was found on PATH." >&2; \
+		echo "       Install it (e.g. 'pyenv install 3.12'), then run make again." >&2; \
+		exit 1; fi
+
+$(VENV)/.installed: requirements.txt | python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+run: venv
+	@mkdir -p var
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py load_sample_data
+	$(RUN_ENV) $(PY) manage.py create_demo_users
+	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --interval 0.2 --no-reload & \
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+lint: dev
+	$(VENV)/bin/ruff check .
+
+# Debian's Chromium for the browser tests; installed when missing (CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+test-sqlite: dev browser
+	@mkdir -p var
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: dev browser
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# PostgreSQL half runs when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432.
+test: lint test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(MAKE) --no-print-directory test-postgres PG_URL="$$TEST_DATABASE_URL"; \
+	elif $(PY) -c 'import psycopg; psycopg.connect("$(PG_URL)", connect_timeout=3).close()' 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "SKIPPED: the PostgreSQL half (no server answered at $(PG_URL))"; \
+	fi
+
+bench: dev
+	$(PY) bench/run.py
+
+loadtest: dev
+	$(PY) bench/loadtest.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""Shared test people and data: alice the analyst, sam the supervisor, eve with no role."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from twilio.request_validator import RequestValidator
+
+from transactions.models import Transaction
+from transactions.roles import ANALYSTS, SUPERVISORS
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _user(username, group=None, **extra):
+    user = User.objects.create_user(username, f"{username}@bank.example", PASSWORD, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _user("alice", ANALYSTS)
+
+
+@pytest.fixture
+def sam(db):
+    return _user("sam", SUPERVISORS, is_staff=True)
+
+
+@pytest.fixture
+def eve(db):
+    return _user("eve")
+
+
+@pytest.fixture
+def analyst_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def supervisor_client(client, sam):
+    client.force_login(sam)
+    return client
+
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def make_transaction(db):
+    """Build a saved Transaction; any field can be overridden."""
+
+    def make(**fields):
+        n = next(_ids)
+        values = {
+            "public_id": f"TXN{n:03d}",
+            "client_name": "Asha Rao",
+            "card_last4": "4821",
+            "phone": "+14155550101",
+            "amount": Decimal("2350.10"),
+            "bank_name": "Example Bank",
+            "merchant_name": "Croma Electronics",
+            "transaction_date": date(2025, 3, 15),
+        }
+        values.update(fields)
+        return Transaction.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def txn(make_transaction):
+    return make_transaction(public_id="TXN001")
+
+
+def twilio_signature(url: str, params: dict) -> str:
+    """X-Twilio-Signature exactly as Twilio computes it, with our auth token."""
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+
+
+@pytest.fixture
+def twilio_post(client):
+    """POST a webhook the way Twilio sends it: form-encoded and signed over PUBLIC_URL + path."""
+
+    def post(path: str, params: dict | None = None, *, signature: str | None = None, **extra):
+        params = {k: str(v) for k, v in (params or {}).items()}
+        url = settings.PUBLIC_URL + path
+        headers = {"X-Twilio-Signature": signature if signature is not None else twilio_signature(url, params)}
+        return client.post(path, params, headers=headers, **extra)
+
+    return post

@@ -1,0 +1,315 @@
+"""The ledger: transactions, the calls placed about them, what was said, and who changed what.
+
+Nothing here knows of HTTP, pages or Twilio. Every change of state is a
+conditional UPDATE (compare-and-set on the current status), so two clicks,
+two workers or a late callback can never lose or double a change.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .cards import mask
+from .phones import normalise_phone
+
+
+class Status(models.TextChoices):
+    # Labels are the seed's, kept so the JSON API and old exports stay compatible.
+    PENDING = "Pending", "Pending"
+    CONNECTING = "Connecting", "Connecting"
+    RESOLVED = "Resolved", "Resolved"
+    FRAUD = "Mark As Fraud", "Mark As Fraud"
+    NOT_ANSWERED = "Not Answered", "Not Answered"
+    DISCONNECTED = "Disconnected", "Disconnected"
+
+
+# A customer's answer decided these; call progress never overwrites them.
+FINAL_STATUSES = (Status.RESOLVED, Status.FRAUD)
+# A badge click may start a call from any status but these (as in the seed).
+CALLABLE_STATUSES = (Status.PENDING, Status.NOT_ANSWERED, Status.DISCONNECTED, Status.FRAUD)
+
+
+class CardDelivery(models.TextChoices):
+    PHYSICAL = "physical", "Physical card"
+    VIRTUAL = "virtual", "Virtual card"
+
+
+class QueueState(models.TextChoices):
+    """Where an automatic call stands before it is placed."""
+
+    NONE = "", "—"
+    QUEUED = "queued", "Queued"
+    SCHEDULED = "scheduled", "Scheduled"
+    CALLING = "calling", "Calling"
+
+
+class TransactionQuerySet(models.QuerySet):
+    def changed_since(self, when):
+        return self.filter(updated_at__gt=when)
+
+
+class Transaction(models.Model):
+    public_id = models.CharField(
+        "ID",
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, - and _ only.")],
+        help_text="The bank's reference, e.g. TXN001. Used in every URL.",
+    )
+    client_name = models.CharField(max_length=200)
+    card_last4 = models.CharField(
+        "card (last four digits)",
+        max_length=4,
+        validators=[RegexValidator(r"^\d{4}$", "Four digits.")],
+    )
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +919876543210")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="INR")
+    bank_name = models.CharField(max_length=200)
+    merchant_name = models.CharField(max_length=200)
+    transaction_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+
+    # The customer's answers, filled as the call goes (None: not asked yet).
+    authorized = models.BooleanField(null=True, blank=True)
+    shared_card_details = models.BooleanField(null=True, blank=True)
+    other_suspicious = models.BooleanField(null=True, blank=True)
+    card_delivery = models.CharField(max_length=8, choices=CardDelivery, blank=True)
+
+    # Automatic calling: opt-out, queue and retry schedule.
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    queue_state = models.CharField(max_length=10, choices=QueueState, blank=True, default="")
+    next_call_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change, including conditional .update()s (which bypass
+    # auto_now): the dashboard's poll asks for rows changed since its token.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-transaction_date", "-id"]
+        permissions = [
+            ("place_call", "Can place a verification call"),
+            ("edit_phone", "Can edit a customer's phone number"),
+            ("set_status", "Can set a transaction's status by hand"),
+            ("export_transactions", "Can export transactions"),
+        ]
+        indexes = [
+            # Dashboard: default order, and the status filter in that order.
+            models.Index(fields=["-transaction_date", "-id"], name="txn_date_idx"),
+            models.Index(fields=["status", "-transaction_date", "-id"], name="txn_status_date_idx"),
+            # Dashboard poll: rows changed since the last token.
+            models.Index(fields=["updated_at"], name="txn_updated_idx"),
+            models.Index(fields=["phone"], name="txn_phone_idx"),
+            # Worker: due automatic calls.
+            models.Index(
+                fields=["next_call_at"],
+                name="txn_due_call_idx",
+                condition=~Q(queue_state=""),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="txn_status_known"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="txn_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.client_name}"
+
+    @property
+    def masked_card(self) -> str:
+        return mask(self.card_last4)
+
+    def clean(self):
+        if self.phone:
+            try:
+                self.phone = normalise_phone(self.phone)
+            except ValidationError as e:
+                raise ValidationError({"phone": e.messages}) from None
+
+    def answers(self) -> dict:
+        return {
+            "authorized": self.authorized,
+            "shared_card_details": self.shared_card_details,
+            "other_suspicious": self.other_suspicious,
+            "card_delivery": self.card_delivery or None,
+        }
+
+    # --- state changes: each one conditional, each returns whether it happened
+
+    def _update_if(self, condition: Q, **values) -> bool:
+        """Compare-and-set: write `values` only while `condition` holds in the database."""
+        changed = (
+            Transaction.objects.filter(Q(pk=self.pk) & condition)
+            .update(updated_at=timezone.now(), **values)
+        )
+        if changed:
+            self.refresh_from_db()
+        return bool(changed)
+
+    def start_connecting(self) -> bool:
+        """Claim the row for a new call; False if a call is already under way or it is Resolved."""
+        return self._update_if(
+            Q(status__in=CALLABLE_STATUSES),
+            status=Status.CONNECTING,
+        )
+
+    def set_status_by(self, user, new_status: str, source: str = "dashboard") -> bool:
+        """A supervisor's manual status, audited. Cancels pending automatic calls."""
+        if new_status not in Status.values:
+            raise ValidationError(f"Unknown status “{new_status}”.")
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            old = row.status
+            if old == new_status:
+                return False
+            Transaction.objects.filter(pk=self.pk).update(
+                status=new_status,
+                queue_state=QueueState.NONE,
+                next_call_at=None,
+                updated_at=timezone.now(),
+            )
+            AuditEntry.objects.create(
+                transaction=row, user=user, field="status", old_value=old,
+                new_value=new_status, source=source,
+            )
+        self.refresh_from_db()
+        return True
+
+    def set_phone_by(self, user, raw_phone: str, source: str = "dashboard") -> bool:
+        """Validate, normalise and store a new phone number, audited.
+
+        Raises ValidationError (and changes nothing) for a bad number.
+        """
+        new_phone = normalise_phone(raw_phone)
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            old = row.phone
+            if old == new_phone:
+                self.phone = new_phone
+                return False
+            Transaction.objects.filter(pk=self.pk).update(phone=new_phone, updated_at=timezone.now())
+            AuditEntry.objects.create(
+                transaction=row, user=user, field="phone", old_value=old,
+                new_value=new_phone, source=source,
+            )
+        self.refresh_from_db()
+        return True
+
+    def touch(self):
+        """Mark the row changed (for the dashboard's poll) without changing data."""
+        Transaction.objects.filter(pk=self.pk).update(updated_at=timezone.now())
+
+
+class CallOutcome(models.TextChoices):
+    NONE = "", "—"
+    CONFIRMED = "confirmed", "Customer confirmed"
+    DENIED = "denied", "Customer denied (fraud)"
+    NO_ANSWER = "no-answer", "Not answered"
+    BUSY = "busy", "Busy"
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"
+    DROPPED = "dropped", "Dropped before an answer"
+    UNCLEAR = "unclear", "No clear answer"
+    OPTED_OUT = "opted-out", "Customer opted out"
+
+
+class CallTrigger(models.TextChoices):
+    MANUAL = "manual", "Analyst's click"
+    BULK = "bulk", "Bulk call"
+    RETRY = "retry", "Automatic retry"
+
+
+class CallAttempt(models.Model):
+    """One placed (or attempted) call about a transaction."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="calls")
+    call_sid = models.CharField("Call SID", max_length=64, null=True, blank=True, unique=True)
+    trigger = models.CharField(max_length=8, choices=CallTrigger, default=CallTrigger.MANUAL)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    twilio_status = models.CharField(max_length=16, blank=True)
+    # Highest SequenceNumber applied: an older or repeated callback is ignored.
+    last_sequence = models.IntegerField(null=True, blank=True)
+    answered_by = models.CharField(max_length=32, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=12, choices=CallOutcome, blank=True, default="")
+    current_step = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["transaction", "-created_at"], name="call_txn_idx")]
+
+    def __str__(self):
+        return self.call_sid or f"call #{self.pk}"
+
+    @property
+    def failure_reason(self) -> str:
+        if not (self.error_code or self.error_message):
+            return ""
+        if self.error_code:
+            return f"{self.error_message} ({self.error_code})"
+        return self.error_message
+
+
+class CallEvent(models.Model):
+    """One webhook of a call: what we asked and what the customer said or pressed."""
+
+    class Kind(models.TextChoices):
+        PROMPT = "prompt", "Prompt"
+        ANSWER = "answer", "Answer"
+        STATUS = "status", "Status callback"
+        NOTE = "note", "Note"
+
+    call = models.ForeignKey(CallAttempt, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=8, choices=Kind)
+    step = models.CharField(max_length=16, blank=True)
+    prompt = models.TextField(blank=True)
+    speech_result = models.TextField(blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    digits = models.CharField(max_length=32, blank=True)
+    intent = models.CharField(max_length=16, blank=True)
+    call_status = models.CharField(max_length=16, blank=True)
+    sequence_number = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.step}".strip()
+
+
+class AuditEntry(models.Model):
+    """A manual change: who changed what, from what, to what, when."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="audit")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    field = models.CharField(max_length=32)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, default="dashboard")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"

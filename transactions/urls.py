@@ -1,0 +1,5 @@
+"""Each view module lists its own routes, so a feature's URLs live beside its views."""
+
+from .views import accounts, api, dashboard, health
+
+urlpatterns = health.urlpatterns + accounts.urlpatterns + api.urlpatterns + dashboard.urlpatterns
