@@ -91,7 +91,11 @@ def twilio_post(client):
     def post(path: str, params: dict | None = None, *, signature: str | None = None, **extra):
         params = {k: str(v) for k, v in (params or {}).items()}
         url = settings.PUBLIC_URL + path
-        headers = {"X-Twilio-Signature": signature if signature is not None else twilio_signature(url, params)}
+        headers = {
+            "X-Twilio-Signature": signature
+            if signature is not None
+            else twilio_signature(url, params)
+        }
         return client.post(path, params, headers=headers, **extra)
 
     return post

@@ -50,6 +50,29 @@ class TransactionQuerySet(models.QuerySet):
     def changed_since(self, when):
         return self.filter(updated_at__gt=when)
 
+    def search(self, q: str):
+        """What the search box and the API's `q` match: id, name, phone, merchant, bank."""
+        q = (q or "").strip()
+        if not q:
+            return self
+        digits = "".join(ch for ch in q if ch.isdigit())
+        match = (
+            Q(public_id__iexact=q)
+            | Q(client_name__icontains=q)
+            | Q(merchant_name__icontains=q)
+            | Q(bank_name__icontains=q)
+        )
+        if len(digits) >= 3:
+            match |= Q(phone__contains=digits)
+        return self.filter(match)
+
+    def status_counts(self) -> dict[str, int]:
+        """{status label: rows}, every status present (zero when none)."""
+        counts = dict.fromkeys(Status.values, 0)
+        for row in self.order_by().values("status").annotate(n=models.Count("id")):
+            counts[row["status"]] = row["n"]
+        return counts
+
 
 class Transaction(models.Model):
     public_id = models.CharField(
@@ -114,9 +137,7 @@ class Transaction(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="txn_status_known"
-            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="txn_status_known"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="txn_amount_not_negative"),
         ]
 
@@ -146,9 +167,8 @@ class Transaction(models.Model):
 
     def _update_if(self, condition: Q, **values) -> bool:
         """Compare-and-set: write `values` only while `condition` holds in the database."""
-        changed = (
-            Transaction.objects.filter(Q(pk=self.pk) & condition)
-            .update(updated_at=timezone.now(), **values)
+        changed = Transaction.objects.filter(Q(pk=self.pk) & condition).update(
+            updated_at=timezone.now(), **values
         )
         if changed:
             self.refresh_from_db()
@@ -177,8 +197,12 @@ class Transaction(models.Model):
                 updated_at=timezone.now(),
             )
             AuditEntry.objects.create(
-                transaction=row, user=user, field="status", old_value=old,
-                new_value=new_status, source=source,
+                transaction=row,
+                user=user,
+                field="status",
+                old_value=old,
+                new_value=new_status,
+                source=source,
             )
         self.refresh_from_db()
         return True
@@ -195,10 +219,16 @@ class Transaction(models.Model):
             if old == new_phone:
                 self.phone = new_phone
                 return False
-            Transaction.objects.filter(pk=self.pk).update(phone=new_phone, updated_at=timezone.now())
+            Transaction.objects.filter(pk=self.pk).update(
+                phone=new_phone, updated_at=timezone.now()
+            )
             AuditEntry.objects.create(
-                transaction=row, user=user, field="phone", old_value=old,
-                new_value=new_phone, source=source,
+                transaction=row,
+                user=user,
+                field="phone",
+                old_value=old,
+                new_value=new_phone,
+                source=source,
             )
         self.refresh_from_db()
         return True
@@ -234,7 +264,10 @@ class CallAttempt(models.Model):
     call_sid = models.CharField("Call SID", max_length=64, null=True, blank=True, unique=True)
     trigger = models.CharField(max_length=8, choices=CallTrigger, default=CallTrigger.MANUAL)
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,7 +11,8 @@ ANALYST_PERMISSIONS = [
     "transactions.view_callevent",
     "transactions.view_auditentry",
 ]
-SUPERVISOR_PERMISSIONS = ANALYST_PERMISSIONS + [
+SUPERVISOR_PERMISSIONS = [
+    *ANALYST_PERMISSIONS,
     "transactions.change_transaction",
     "transactions.set_status",
     "transactions.export_transactions",

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,103 +15,297 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CallAttempt',
+            name="CallAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('call_sid', models.CharField(blank=True, max_length=64, null=True, unique=True, verbose_name='Call SID')),
-                ('trigger', models.CharField(choices=[('manual', "Analyst's click"), ('bulk', 'Bulk call'), ('retry', 'Automatic retry')], default='manual', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('twilio_status', models.CharField(blank=True, max_length=16)),
-                ('last_sequence', models.IntegerField(blank=True, null=True)),
-                ('answered_by', models.CharField(blank=True, max_length=32)),
-                ('duration_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('error_code', models.CharField(blank=True, max_length=16)),
-                ('error_message', models.CharField(blank=True, max_length=500)),
-                ('outcome', models.CharField(blank=True, choices=[('', '—'), ('confirmed', 'Customer confirmed'), ('denied', 'Customer denied (fraud)'), ('no-answer', 'Not answered'), ('busy', 'Busy'), ('voicemail', 'Voicemail'), ('failed', 'Failed'), ('dropped', 'Dropped before an answer'), ('unclear', 'No clear answer'), ('opted-out', 'Customer opted out')], default='', max_length=12)),
-                ('current_step', models.CharField(blank=True, max_length=16)),
-                ('placed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "call_sid",
+                    models.CharField(
+                        blank=True, max_length=64, null=True, unique=True, verbose_name="Call SID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Analyst's click"),
+                            ("bulk", "Bulk call"),
+                            ("retry", "Automatic retry"),
+                        ],
+                        default="manual",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("twilio_status", models.CharField(blank=True, max_length=16)),
+                ("last_sequence", models.IntegerField(blank=True, null=True)),
+                ("answered_by", models.CharField(blank=True, max_length=32)),
+                ("duration_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("error_code", models.CharField(blank=True, max_length=16)),
+                ("error_message", models.CharField(blank=True, max_length=500)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("confirmed", "Customer confirmed"),
+                            ("denied", "Customer denied (fraud)"),
+                            ("no-answer", "Not answered"),
+                            ("busy", "Busy"),
+                            ("voicemail", "Voicemail"),
+                            ("failed", "Failed"),
+                            ("dropped", "Dropped before an answer"),
+                            ("unclear", "No clear answer"),
+                            ("opted-out", "Customer opted out"),
+                        ],
+                        default="",
+                        max_length=12,
+                    ),
+                ),
+                ("current_step", models.CharField(blank=True, max_length=16)),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CallEvent',
+            name="CallEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('prompt', 'Prompt'), ('answer', 'Answer'), ('status', 'Status callback'), ('note', 'Note')], max_length=8)),
-                ('step', models.CharField(blank=True, max_length=16)),
-                ('prompt', models.TextField(blank=True)),
-                ('speech_result', models.TextField(blank=True)),
-                ('confidence', models.FloatField(blank=True, null=True)),
-                ('digits', models.CharField(blank=True, max_length=32)),
-                ('intent', models.CharField(blank=True, max_length=16)),
-                ('call_status', models.CharField(blank=True, max_length=16)),
-                ('sequence_number', models.IntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='transactions.callattempt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("prompt", "Prompt"),
+                            ("answer", "Answer"),
+                            ("status", "Status callback"),
+                            ("note", "Note"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("step", models.CharField(blank=True, max_length=16)),
+                ("prompt", models.TextField(blank=True)),
+                ("speech_result", models.TextField(blank=True)),
+                ("confidence", models.FloatField(blank=True, null=True)),
+                ("digits", models.CharField(blank=True, max_length=32)),
+                ("intent", models.CharField(blank=True, max_length=16)),
+                ("call_status", models.CharField(blank=True, max_length=16)),
+                ("sequence_number", models.IntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="transactions.callattempt",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(help_text="The bank's reference, e.g. TXN001. Used in every URL.", max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', 'Use letters, digits, - and _ only.')], verbose_name='ID')),
-                ('client_name', models.CharField(max_length=200)),
-                ('card_last4', models.CharField(max_length=4, validators=[django.core.validators.RegexValidator('^\\d{4}$', 'Four digits.')], verbose_name='card (last four digits)')),
-                ('phone', models.CharField(help_text='E.164, e.g. +919876543210', max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='INR', max_length=3)),
-                ('bank_name', models.CharField(max_length=200)),
-                ('merchant_name', models.CharField(max_length=200)),
-                ('transaction_date', models.DateField()),
-                ('status', models.CharField(choices=[('Pending', 'Pending'), ('Connecting', 'Connecting'), ('Resolved', 'Resolved'), ('Mark As Fraud', 'Mark As Fraud'), ('Not Answered', 'Not Answered'), ('Disconnected', 'Disconnected')], default='Pending', max_length=16)),
-                ('authorized', models.BooleanField(blank=True, null=True)),
-                ('shared_card_details', models.BooleanField(blank=True, null=True)),
-                ('other_suspicious', models.BooleanField(blank=True, null=True)),
-                ('card_delivery', models.CharField(blank=True, choices=[('physical', 'Physical card'), ('virtual', 'Virtual card')], max_length=8)),
-                ('opted_out_at', models.DateTimeField(blank=True, null=True)),
-                ('queue_state', models.CharField(blank=True, choices=[('', '—'), ('queued', 'Queued'), ('scheduled', 'Scheduled'), ('calling', 'Calling')], default='', max_length=10)),
-                ('next_call_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        help_text="The bank's reference, e.g. TXN001. Used in every URL.",
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_-]+$", "Use letters, digits, - and _ only."
+                            )
+                        ],
+                        verbose_name="ID",
+                    ),
+                ),
+                ("client_name", models.CharField(max_length=200)),
+                (
+                    "card_last4",
+                    models.CharField(
+                        max_length=4,
+                        validators=[
+                            django.core.validators.RegexValidator("^\\d{4}$", "Four digits.")
+                        ],
+                        verbose_name="card (last four digits)",
+                    ),
+                ),
+                ("phone", models.CharField(help_text="E.164, e.g. +919876543210", max_length=20)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="INR", max_length=3)),
+                ("bank_name", models.CharField(max_length=200)),
+                ("merchant_name", models.CharField(max_length=200)),
+                ("transaction_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("Pending", "Pending"),
+                            ("Connecting", "Connecting"),
+                            ("Resolved", "Resolved"),
+                            ("Mark As Fraud", "Mark As Fraud"),
+                            ("Not Answered", "Not Answered"),
+                            ("Disconnected", "Disconnected"),
+                        ],
+                        default="Pending",
+                        max_length=16,
+                    ),
+                ),
+                ("authorized", models.BooleanField(blank=True, null=True)),
+                ("shared_card_details", models.BooleanField(blank=True, null=True)),
+                ("other_suspicious", models.BooleanField(blank=True, null=True)),
+                (
+                    "card_delivery",
+                    models.CharField(
+                        blank=True,
+                        choices=[("physical", "Physical card"), ("virtual", "Virtual card")],
+                        max_length=8,
+                    ),
+                ),
+                ("opted_out_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "queue_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("queued", "Queued"),
+                            ("scheduled", "Scheduled"),
+                            ("calling", "Calling"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("next_call_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-transaction_date', '-id'],
-                'permissions': [('place_call', 'Can place a verification call'), ('edit_phone', "Can edit a customer's phone number"), ('set_status', "Can set a transaction's status by hand"), ('export_transactions', 'Can export transactions')],
-                'indexes': [models.Index(fields=['-transaction_date', '-id'], name='txn_date_idx'), models.Index(fields=['status', '-transaction_date', '-id'], name='txn_status_date_idx'), models.Index(fields=['updated_at'], name='txn_updated_idx'), models.Index(fields=['phone'], name='txn_phone_idx'), models.Index(condition=models.Q(('queue_state', ''), _negated=True), fields=['next_call_at'], name='txn_due_call_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['Pending', 'Connecting', 'Resolved', 'Mark As Fraud', 'Not Answered', 'Disconnected'])), name='txn_status_known'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='txn_amount_not_negative')],
+                "ordering": ["-transaction_date", "-id"],
+                "permissions": [
+                    ("place_call", "Can place a verification call"),
+                    ("edit_phone", "Can edit a customer's phone number"),
+                    ("set_status", "Can set a transaction's status by hand"),
+                    ("export_transactions", "Can export transactions"),
+                ],
+                "indexes": [
+                    models.Index(fields=["-transaction_date", "-id"], name="txn_date_idx"),
+                    models.Index(
+                        fields=["status", "-transaction_date", "-id"], name="txn_status_date_idx"
+                    ),
+                    models.Index(fields=["updated_at"], name="txn_updated_idx"),
+                    models.Index(fields=["phone"], name="txn_phone_idx"),
+                    models.Index(
+                        condition=models.Q(("queue_state", ""), _negated=True),
+                        fields=["next_call_at"],
+                        name="txn_due_call_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                [
+                                    "Pending",
+                                    "Connecting",
+                                    "Resolved",
+                                    "Mark As Fraud",
+                                    "Not Answered",
+                                    "Disconnected",
+                                ],
+                            )
+                        ),
+                        name="txn_status_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gte", 0)), name="txn_amount_not_negative"
+                    ),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='transaction',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calls', to='transactions.transaction'),
+            model_name="callattempt",
+            name="transaction",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="calls",
+                to="transactions.transaction",
+            ),
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=32)),
-                ('old_value', models.CharField(blank=True, max_length=200)),
-                ('new_value', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(default='dashboard', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit', to='transactions.transaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=32)),
+                ("old_value", models.CharField(blank=True, max_length=200)),
+                ("new_value", models.CharField(blank=True, max_length=200)),
+                ("source", models.CharField(default="dashboard", max_length=16)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit",
+                        to="transactions.transaction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='callattempt',
-            index=models.Index(fields=['transaction', '-created_at'], name='call_txn_idx'),
+            model_name="callattempt",
+            index=models.Index(fields=["transaction", "-created_at"], name="call_txn_idx"),
         ),
     ]

@@ -13,8 +13,12 @@ from transactions.models import Transaction
 @permission_required("transactions.view_transaction", raise_exception=True)
 def dashboard(request):
     rows = format_html_join(
-        "\n", "<li>{} {} {} {}</li>",
-        ((t.public_id, t.client_name, t.masked_card, t.status) for t in Transaction.objects.all()[:50]),
+        "\n",
+        "<li>{} {} {} {}</li>",
+        (
+            (t.public_id, t.client_name, t.masked_card, t.status)
+            for t in Transaction.objects.all()[:50]
+        ),
     )
     return HttpResponse(format_html("<h1>Transactions</h1><ul>{}</ul>", rows))
 
