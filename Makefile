@@ -14,7 +14,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-fal
 # Tests: production settings (DEBUG off) with a throwaway key, over http.
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false PUBLIC_URL=http://testserver \
-	TWILIO_SID= TWILIO_AUTH_TOKEN= TWILIO_API_BASE_URL= DATABASE_URL=
+	TWILIO_SID= TWILIO_AUTH_TOKEN= TWILIO_API_BASE_URL= DATABASE_URL= STATIC_MANIFEST=false
 
 .PHONY: help python venv dev run test test-sqlite test-postgres lint browser bench loadtest clean
 
@@ -52,6 +52,7 @@ run: venv
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_sample_data
 	$(RUN_ENV) $(PY) manage.py create_demo_users
+	$(RUN_ENV) $(PY) manage.py start_autocall
 	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --interval 0.2 --no-reload & \

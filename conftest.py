@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
 from transactions.models import Transaction
@@ -20,6 +21,20 @@ def _user(username, group=None, **extra):
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache: each test starts with none used.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create users by the dozen.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

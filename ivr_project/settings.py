@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ivr_project.middleware.RefuseNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,6 +114,8 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `manage.py loaddata sample_transactions` finds fixtures/sample_transactions.json.
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -143,10 +146,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed, compressed names need `collectstatic` first (production);
+        # tests set STATIC_MANIFEST=false and serve plain names from the finders.
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env.bool("STATIC_MANIFEST", default=not DEBUG)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -201,6 +206,14 @@ else:
     TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
     TWILIO_NUMBER = env.str("TWILIO_NUMBER")
     TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
+# Seconds the twilio client waits for Twilio's REST API before giving up (a click never hangs).
+TWILIO_HTTP_TIMEOUT = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
+# Simulated calls: a ringing call waits this long (real seconds) for a person on
+# the softphone, then a scripted customer answers; scripted customers' waits are
+# scaled (0.25: four times faster than real); a person hears the bank in real time.
+SIMULATOR_PICKUP_SECONDS = env.float("SIMULATOR_PICKUP_SECONDS", default=8.0)
+SIMULATOR_TIME_SCALE = env.float("SIMULATOR_TIME_SCALE", default=0.25)
+SIMULATOR_PERSON_TIME_SCALE = env.float("SIMULATOR_PERSON_TIME_SCALE", default=1.0)
 
 # Automatic calling (bulk, retries, calling hours).
 CALLS_PER_SECOND = env.float("CALLS_PER_SECOND", default=1.0)
@@ -210,6 +223,15 @@ CALLING_HOURS = env.str("CALLING_HOURS", default="08:00-21:00")
 DEFAULT_CUSTOMER_TIME_ZONE = env.str("DEFAULT_CUSTOMER_TIME_ZONE", default="Asia/Kolkata")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="IN")
 STALE_CALL_MINUTES = env.int("STALE_CALL_MINUTES", default=10)
+# Rate limits ("N/period", see ivr_project/ratelimit.py): failed sign-ins per
+# username and per address, and calls an analyst may place by hand.
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="5/5m")
+LOGIN_RATE_LIMIT_PER_ADDRESS = env.str("LOGIN_RATE_LIMIT_PER_ADDRESS", default="30/5m")
+CALL_RATE_LIMIT = env.str("CALL_RATE_LIMIT", default="20/1m")
+# The worker's periodic tick (retries, calling hours, sweeps) and how long a
+# worker may hold an automatic call before another one takes it over.
+AUTOCALL_TICK_SECONDS = env.float("AUTOCALL_TICK_SECONDS", default=5.0)
+AUTOCALL_LEASE_SECONDS = env.int("AUTOCALL_LEASE_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

@@ -1,2 +1,6 @@
+"""Mounted at /simulator/ only while settings.SIMULATION (ivr_project/urls.py)."""
+
+from simulator.views import api, softphone
+
 app_name = "simulator"
-urlpatterns = []
+urlpatterns = api.urlpatterns + softphone.urlpatterns

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import indexed
 from .cards import mask
 from .phones import normalise_phone
 
@@ -51,24 +52,28 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(updated_at__gt=when)
 
     def search(self, q: str):
-        """What the search box and the API's `q` match: id, name, phone, merchant, bank."""
+        """What the search box and the API's `q` match: id, name, phone, merchant, bank.
+
+        Indexed on both databases; the exact rules are in transactions/indexed.py.
+        """
         q = (q or "").strip()
         if not q:
             return self
-        digits = "".join(ch for ch in q if ch.isdigit())
-        match = (
-            Q(public_id__iexact=q)
-            | Q(client_name__icontains=q)
-            | Q(merchant_name__icontains=q)
-            | Q(bank_name__icontains=q)
-        )
-        if len(digits) >= 3:
-            match |= Q(phone__contains=digits)
-        return self.filter(match)
+        return self.filter(indexed.search_filter(q, self.db))
+
+    def count(self) -> int:
+        # The dashboard's paginator counts every page view: from the tally
+        # when the rows are the whole table or one status, else COUNT(*).
+        tallied = indexed.tallied_count(self)
+        return super().count() if tallied is None else tallied
 
     def status_counts(self) -> dict[str, int]:
         """{status label: rows}, every status present (zero when none)."""
         counts = dict.fromkeys(Status.values, 0)
+        if not self.query.where and not self.query.is_sliced:
+            # The whole table: read the trigger-kept tally instead of scanning.
+            counts.update(indexed.status_tally(self.db))
+            return counts
         for row in self.order_by().values("status").annotate(n=models.Count("id")):
             counts[row["status"]] = row["n"]
         return counts
@@ -346,3 +351,18 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class WorkerClock(models.Model):
+    """A named instant shared by every task worker, changed only by conditional updates.
+
+    "call-slot": the next free slot for an automatic call (the CALLS_PER_SECOND
+    throttle); "last-call": when the last automatic call was let through;
+    "tick": when the one pending periodic tick is due (see voiceflow/tasks.py).
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

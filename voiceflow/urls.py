@@ -1,2 +1,6 @@
+"""Each view module lists its own routes."""
+
+from .views import bulk, placing, status, voice
+
 app_name = "voiceflow"
-urlpatterns = []
+urlpatterns = placing.urlpatterns + voice.urlpatterns + status.urlpatterns + bulk.urlpatterns

@@ -1,34 +1,326 @@
-"""Placeholder until the dashboard lands: a plain list and the row renderer other views use."""
+"""The analysts' dashboard: the table, its live poll, a transaction's detail, supervisor tools.
 
+Every fragment is a partial of one template (Django's {% partialdef %}): the
+page includes it, htmx asks for it alone ("page.html#name").
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
-from django.template.loader import render_to_string
-from django.urls import path
-from django.utils.html import format_html, format_html_join
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
-from transactions.models import Transaction
+from transactions.models import CallAttempt, Status, Transaction
+from transactions.templatetags.dashboard import STATUS_DISPLAY
+
+VIEW = "transactions.view_transaction"
+PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 200
+POLL_SECONDS = 5  # settings.DASHBOARD_POLL_SECONDS overrides (browser tests poll faster)
+# The poll asks again for rows changed a little before its last answer, so a
+# transaction that committed after our answer, with an earlier updated_at
+# (a call placed inside a long transaction, a clock a little behind), is not missed.
+POLL_OVERLAP = timedelta(seconds=10)
+# A manual status may be anything but Connecting: only placing a call sets that.
+MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
+
+# ?sort= value → ORDER BY; each one ends in a unique column so pages never overlap.
+SORTS = {
+    "-date": ("-transaction_date", "-id"),
+    "date": ("transaction_date", "id"),
+    "-amount": ("-amount", "-id"),
+    "amount": ("amount", "id"),
+    "status": ("status", "-transaction_date", "-id"),
+    "-status": ("-status", "-transaction_date", "-id"),
+}
+DEFAULT_SORT = "-date"
+SORT_COLUMNS = [("date", "Date"), ("amount", "Amount"), ("status", "Status")]
 
 
+class BadParams(ValueError):
+    pass
+
+
+def _view_params(query) -> dict:
+    """The view the analyst is looking at (search, status, sort, page), checked."""
+    q = query.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadParams(f"Search for at most {MAX_QUERY_LENGTH} characters.")
+    status = query.get("status", "")
+    if status and status not in Status.values:
+        raise BadParams(f"Unknown status “{status}”. Use one of: {', '.join(Status.values)}.")
+    sort = query.get("sort", "") or DEFAULT_SORT
+    if sort not in SORTS:
+        raise BadParams(f"Unknown sort “{sort}”. Use one of: {', '.join(SORTS)}.")
+    return {"q": q, "status": status, "sort": sort, "page": query.get("page", "1")}
+
+
+def _query_string(params, **changes) -> str:
+    """?q=…&status=… for a link, leaving out defaults so URLs stay short."""
+    values = {**params, **changes}
+    if values.get("sort") == DEFAULT_SORT:
+        values["sort"] = ""
+    if str(values.get("page", "")) == "1":
+        values["page"] = ""
+    kept = {k: v for k, v in values.items() if v not in ("", None)}
+    return "?" + urlencode(kept) if kept else "?"
+
+
+def with_row_data(queryset):
+    """Annotate what a row shows beyond the transaction: its latest call's failure."""
+    latest = CallAttempt.objects.filter(transaction=OuterRef("pk")).order_by("-created_at", "-id")
+    return queryset.annotate(
+        last_error_code=Subquery(latest.values("error_code")[:1]),
+        last_error_message=Subquery(latest.values("error_message")[:1]),
+    )
+
+
+def _filtered(params):
+    """(transactions matching the search, the same narrowed to the status filter)."""
+    searched = Transaction.objects.search(params["q"])
+    shown = searched.filter(status=params["status"]) if params["status"] else searched
+    return searched, shown.order_by(*SORTS[params["sort"]])
+
+
+def _counts(params, searched) -> dict:
+    counts = searched.status_counts()
+    items = [
+        {
+            "status": status,
+            "slug": slug,
+            "label": label,
+            "glyph": glyph,
+            "n": counts.get(status, 0),
+            "active": params["status"] == status,
+            "url": _query_string(params, status=status, page=1),
+        }
+        for status, (slug, label, glyph) in STATUS_DISPLAY.items()
+    ]
+    return {
+        "counts": items,
+        "total": sum(counts.values()),
+        "all_url": _query_string(params, status="", page=1),
+    }
+
+
+def _token(now) -> str:
+    """The changed-since token of an answer given at `now`: milliseconds, minus the overlap."""
+    return str(int((now - POLL_OVERLAP).timestamp() * 1000))
+
+
+def _parse_token(raw):
+    try:
+        millis = int(raw)
+    except (TypeError, ValueError):
+        raise BadParams("since must be the token from the previous answer.") from None
+    if not 0 <= millis <= (timezone.now() + timedelta(days=1)).timestamp() * 1000:
+        raise BadParams("since is out of range.")
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+def _poll_seconds():
+    return getattr(settings, "DASHBOARD_POLL_SECONDS", POLL_SECONDS)
+
+
+def _poll_url(params, now) -> str:
+    return reverse("dashboard-rows") + _query_string(params, since=_token(now))
+
+
+def _sort_links(params) -> list[dict]:
+    links = []
+    for key, label in SORT_COLUMNS:
+        current = params["sort"].lstrip("-") == key
+        descending = params["sort"].startswith("-")
+        # A click on the sorted column flips it; on another column starts descending.
+        next_sort = (key if descending else f"-{key}") if current else f"-{key}"
+        links.append(
+            {
+                "key": key,
+                "label": label,
+                "url": _query_string(params, sort=next_sort, page=1),
+                "aria": ("descending" if descending else "ascending") if current else "none",
+            }
+        )
+    return links
+
+
+@require_GET
 @login_required
-@permission_required("transactions.view_transaction", raise_exception=True)
+@permission_required(VIEW, raise_exception=True)
 def dashboard(request):
-    rows = format_html_join(
-        "\n",
-        "<li>{} {} {} {}</li>",
-        (
-            (t.public_id, t.client_name, t.masked_card, t.status)
-            for t in Transaction.objects.all()[:50]
+    try:
+        params = _view_params(request.GET)
+    except BadParams as e:
+        return HttpResponseBadRequest(str(e))
+    searched, shown = _filtered(params)
+    page_obj = Paginator(with_row_data(shown), PAGE_SIZE).get_page(params["page"])
+    params["page"] = page_obj.number
+    ctx = {
+        **params,
+        **_counts(params, searched),
+        "page_obj": page_obj,
+        "sort_links": {link["key"]: link for link in _sort_links(params)},
+        "prev_url": (
+            _query_string(params, page=page_obj.previous_page_number())
+            if page_obj.has_previous()
+            else ""
         ),
+        "next_url": (
+            _query_string(params, page=page_obj.next_page_number()) if page_obj.has_next() else ""
+        ),
+        "export_url": reverse("dashboard-export") + _query_string(params, page=""),
+        "poll_url": _poll_url(params, timezone.now()),
+        "poll_seconds": _poll_seconds(),
+    }
+    template = "transactions/dashboard.html"
+    fragment = request.htmx and not request.htmx.history_restore_request
+    if fragment:
+        template += "#results"
+    response = render(request, template, ctx)
+    if fragment:
+        # The address bar shows the view without empty or default parameters.
+        response["HX-Push-Url"] = reverse("dashboard") + _query_string(params).rstrip("?")
+    # The same URL answers a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@never_cache
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def rows(request):
+    """The live poll: rows changed since the token, as out-of-band swaps; 204 when none.
+
+    The no-change answer is one indexed query on updated_at and no rendering.
+    """
+    if not request.htmx:
+        # A person who opens the poll's URL gets the dashboard it belongs to.
+        return redirect(
+            reverse("dashboard") + _query_string(request.GET.dict(), since="", shown="")
+        )
+    try:
+        since = _parse_token(request.GET.get("since"))
+        params = _view_params(request.GET)
+    except BadParams as e:
+        return HttpResponseBadRequest(str(e))
+    now = timezone.now()
+    if not Transaction.objects.changed_since(since).exists():
+        return HttpResponse(status=204)
+
+    shown_ids = [i for i in request.GET.get("shown", "").split(",") if i][: PAGE_SIZE * 2]
+    changed = with_row_data(
+        Transaction.objects.changed_since(since).filter(public_id__in=shown_ids)
     )
-    return HttpResponse(format_html("<h1>Transactions</h1><ul>{}</ul>", rows))
+    searched, in_view = _filtered(params)
+    new_rows = []
+    if str(params["page"]) == "1":
+        # New transactions in this view go on top of the first page.
+        new_rows = with_row_data(
+            in_view.changed_since(since)
+            .filter(created_at__gt=since)
+            .exclude(public_id__in=shown_ids)
+        )[:PAGE_SIZE]
+    ctx = {
+        **params,
+        **_counts(params, searched),
+        "changed": changed,
+        "new_rows": new_rows,
+        "poll_url": _poll_url(params, now),
+        "poll_seconds": _poll_seconds(),
+        "oob": True,
+    }
+    return render(request, "transactions/rows.html#poll_answer", ctx)
 
 
-def row_response(request, txn, *, message="", status=200):
-    """The dashboard row for `txn` (htmx swap target), with an optional message for the analyst."""
-    html = render_to_string(
-        "transactions/_row_placeholder.html", {"t": txn, "message": message}, request=request
-    )
-    return HttpResponse(html, status=status)
+def row_response(request, txn, *, message="", error_field="", status=200):
+    """The dashboard row of `txn` (the htmx swap target of row actions).
+
+    `message` is shown on the row (an error when status >= 400); `error_field`
+    ("phone", "status") puts it beside that field instead. The row is read
+    again from the database, so it shows what is stored: after a rejected
+    phone, the old number.
+    """
+    fresh = with_row_data(Transaction.objects.filter(pk=txn.pk)).first() or txn
+    ctx = {
+        "t": fresh,
+        "message": message,
+        "error_field": error_field,
+        "is_error": status >= 400,
+    }
+    return render(request, "transactions/rows.html#row", ctx, status=status)
 
 
-urlpatterns = [path("", dashboard, name="dashboard")]
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def transaction_detail(request, public_id):
+    txn = get_object_or_404(with_row_data(Transaction.objects.all()), public_id=public_id)
+    calls = txn.calls.select_related("placed_by").prefetch_related("events")
+    ctx = {
+        "t": txn,
+        "calls": calls,
+        "audit": txn.audit.select_related("user"),
+        "manual_statuses": [(s, STATUS_DISPLAY[s][1]) for s in MANUAL_STATUSES],
+    }
+    return render(request, "transactions/detail.html", ctx)
+
+
+@require_POST
+@login_required
+@permission_required("transactions.set_status", raise_exception=True)
+def set_status(request, public_id):
+    """A supervisor's manual status from the detail page (audited by the model)."""
+    txn = get_object_or_404(Transaction, public_id=public_id)
+    new_status = request.POST.get("status", "")
+    if new_status not in MANUAL_STATUSES:
+        text = f"Choose one of: {', '.join(STATUS_DISPLAY[s][1] for s in MANUAL_STATUSES)}."
+        if request.htmx:
+            return row_response(request, txn, message=text, error_field="status", status=400)
+        messages.error(request, text)
+        return redirect("transaction_detail", public_id=txn.public_id)
+    changed = txn.set_status_by(request.user, new_status, source="dashboard")
+    label = STATUS_DISPLAY[new_status][1]
+    text = f"Status set to {label}." if changed else f"The status already was {label}."
+    if request.htmx:
+        return row_response(request, txn, message=text)
+    messages.success(request, text)
+    return redirect("transaction_detail", public_id=txn.public_id)
+
+
+@require_GET
+@login_required
+@permission_required("transactions.export_transactions", raise_exception=True)
+def export_csv(request):
+    """The current filtered view (all pages), as CSV."""
+    from transactions.csv_export import write_transactions_csv
+
+    try:
+        params = _view_params(request.GET)
+    except BadParams as e:
+        return HttpResponseBadRequest(str(e))
+    _, queryset = _filtered(params)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="transactions-{stamp}.csv"'
+    write_transactions_csv(queryset, response)
+    return response
+
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("rows", rows, name="dashboard-rows"),
+    path("export.csv", export_csv, name="dashboard-export"),
+    path("t/<str:public_id>", transaction_detail, name="transaction_detail"),
+    path("t/<str:public_id>/status", set_status, name="transaction_set_status"),
+]

@@ -1,0 +1,485 @@
+"""make bench: import N transactions, serve them with gunicorn, load them with wrk.
+
+For SQLite (var/bench.sqlite3) and, when a server answers, PostgreSQL
+(database `bench`): migrate, import 20 rows, measure the webhooks, import
+BENCH_ROWS rows (timed), measure everything. Every ratio compares figures
+from the same run and server. Prints a table with targets; writes
+bench/results.json.
+
+Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (3),
+BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/bench), BENCH_BACKENDS
+(sqlite,postgresql).
+"""
+
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import data
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VAR = ROOT / "var"
+PY = sys.executable
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench")
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+CONNECTIONS = (4, 16)
+WRK_THREADS = 2
+WORKERS = 2
+POOL = 4000  # prepared calls per webhook and phase; a run never repeats one
+
+WEBHOOKS = ("step0", "answer", "status")
+PAGES = ("dashboard", "search_name", "search_phone", "search_merchant", "api_500", "poll")
+LABELS = {
+    "healthz": "GET /healthz (floor)",
+    "step0": "POST /voice/<id>/step0",
+    "answer": "POST /voice/<id>/step0/response",
+    "status": "POST /status/<id> (callback)",
+    "dashboard": "GET / (first page + counts)",
+    "search_name": "GET /?q=<name>",
+    "search_phone": "GET /?q=<phone digits>",
+    "search_merchant": "GET /?q=<merchant>",
+    "poll": "GET /rows (poll, no change)",
+    "api_500": "GET /transactions?limit=500",
+}
+EXPECTED_STATUS = {"poll": 204}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(database_url: str, port: int) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ivr_project.settings",
+            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_COOKIES": "false",
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": database_url,
+            "TWILIO_SID": "",
+            "TWILIO_AUTH_TOKEN": "",
+            "TWILIO_API_BASE_URL": "",
+            "LOG_LEVEL": "ERROR",
+            "CONN_MAX_AGE": "600",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONWARNINGS": "ignore:No directory at",
+        }
+    )
+    return env
+
+
+def run(args, env, **kwargs) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        log(done.stdout[-2000:])
+        log(done.stderr[-4000:])
+        raise SystemExit(f"failed: {' '.join(map(str, args))}")
+    return done
+
+
+def manage(env, *args) -> subprocess.CompletedProcess:
+    return run([PY, "manage.py", *map(str, args)], env)
+
+
+# --- servers -----------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def peak_memory_mb(pid: int) -> float:
+    """VmHWM: the most resident memory the process ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def gunicorn(env, port, app="ivr_project.wsgi:application", chdir=ROOT):
+    args = [GUNICORN, app, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--chdir", str(chdir)]
+    args += ["--log-level", "warning", "--graceful-timeout", "5"]
+    server = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, _ = fetch(port, "GET", "/healthz" if "ivr" in app else "/")
+                if status == 200 and len(_children(server.pid)) >= WORKERS:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.2)
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def fetch(port, method, path, body=None, headers=None) -> tuple[int, int, int]:
+    """(status, body bytes, header bytes) of one request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        payload = response.read()
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in response.getheaders()) + 17
+        return response.status, len(payload), header_bytes
+    finally:
+        conn.close()
+
+
+# --- load ----------------------------------------------------------------------
+
+
+class Requests:
+    """A prepared request file and where the next run starts in it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.cursor = 0
+
+    def take_one(self):
+        method, path, body, headers = self.lines[self.cursor % len(self.lines)].split("\t")
+        self.cursor += 1
+        parsed = dict(h.split(": ", 1) for h in headers.split("|") if h)
+        return method, path, body or None, parsed
+
+
+def wrk(port, requests: Requests, connections: int, seconds: int) -> dict:
+    args = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "requests.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(requests.path),
+        str(WRK_THREADS),
+        str(requests.cursor),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON "))
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    requests.cursor += raw["requests"] + connections  # in-flight ones may have been sent too
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "requests": raw["requests"],
+        "errors": raw["status_errors"] + raw["socket_errors"],
+    }
+
+
+def check(port, name, requests: Requests) -> dict:
+    """One request before the load: the endpoint answers as it should, and how big it is."""
+    method, path, body, headers = requests.take_one()
+    status, body_bytes, header_bytes = fetch(port, method, path, body, headers)
+    expected = EXPECTED_STATUS.get(name, 200)
+    if status != expected:
+        raise SystemExit(f"{name}: {method} {path} answered {status}, expected {expected}")
+    return {"status": status, "body_bytes": body_bytes, "bytes": body_bytes + header_bytes}
+
+
+def measure(port, files: dict[str, Requests], names) -> dict:
+    results = {name: {"check": check(port, name, files[name])} for name in names}
+    for name in names:  # warm both workers
+        wrk(port, files[name], 4, 1)
+    for c in CONNECTIONS:
+        for name in names:
+            results[name][c] = wrk(port, files[name], c, SECONDS)
+            r = results[name][c]
+            log(f"  {name:16} c={c:<3} {r['rps']:8.0f} req/s  p99 {r['p99_ms']:7.1f} ms")
+    return results
+
+
+# --- databases -------------------------------------------------------------------
+
+
+def postgres_available(url: str = PG_URL) -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(_admin_url(url), connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+def _admin_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+def reset_postgres_at(url: str) -> str:
+    """Drop and create the database named in `url`; return the url."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    if not re.fullmatch(r"\w+", name):
+        raise SystemExit(f"unexpected database name {name!r}")
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return url
+
+
+def reset_sqlite_at(path: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def reset_postgres():
+    return reset_postgres_at(PG_URL)
+
+
+def reset_sqlite():
+    return reset_sqlite_at(VAR / "bench.sqlite3")
+
+
+# --- one backend ---------------------------------------------------------------
+
+
+def prepare(env, phase, full=False) -> tuple[dict, dict[str, Requests]]:
+    out = VAR / "bench" / phase
+    shutil.rmtree(out, ignore_errors=True)
+    args = [PY, str(BENCH / "prepare.py"), "--out", out, "--phase", phase, "--pool", POOL]
+    run([*map(str, args), *(["--full"] if full else [])], env)
+    info = json.loads((out / "prepared.json").read_text())
+    return info, {name: Requests(out / f"{name}.txt") for name in info["endpoints"]}
+
+
+def poll_requests(phase_dir: Path, info: dict) -> Requests:
+    # "Since now": nothing changes while the poll is measured.
+    since = int(time.time() * 1000)
+    path = f"/rows?since={since}&shown={info['shown']}"
+    line = "\t".join(["GET", path, "", f"Cookie: {info['cookie']}|HX-Request: true"])
+    file = phase_dir / "poll.txt"
+    file.write_text(line + "\n")
+    return Requests(file)
+
+
+def bench_backend(backend: str, reset) -> dict:
+    log(f"== {backend}")
+    url = reset()
+    port = free_port()
+    env = app_env(url, port)
+    manage(env, "migrate", "--noinput")
+    # As in production: DEBUG off serves the hashed files collectstatic writes.
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    result = {"rows": ROWS}
+
+    manage(env, "import_transactions", data.write(VAR / "bench-rows-20.json", 20))
+    _, files = prepare(env, f"{backend}-20")
+    log(f" 20 rows (port {port})")
+    with gunicorn(env, port):
+        result["at_20"] = measure(port, files, ("healthz", *WEBHOOKS))
+
+    source = data.write(VAR / f"bench-rows-{ROWS}.json", ROWS)
+    started = time.monotonic()
+    imported = manage(env, "import_transactions", source)
+    elapsed = time.monotonic() - started
+    result["import"] = {
+        "rows": ROWS,
+        "seconds": round(elapsed, 2),
+        "rows_per_s": round(ROWS / elapsed),
+        "command_output": imported.stdout.strip().splitlines()[-1:],
+    }
+    log(f" imported {ROWS} rows in {elapsed:.1f} s")
+
+    info, files = prepare(env, f"{backend}-{ROWS}", full=True)
+    result["searches"] = {k: v for k, v in info.items() if k.startswith("search_")}
+    log(f" {ROWS} rows")
+    with gunicorn(env, port) as server:
+        result["at_n"] = measure(port, files, ("healthz", *WEBHOOKS, *PAGES[:-1]))
+        # Last, once every write above is done: the poll's token is "now".
+        files["poll"] = poll_requests(VAR / "bench" / f"{backend}-{ROWS}", info)
+        result["at_n"].update(measure(port, files, ("poll",)))
+        result["worker_peak_mb"] = [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
+    return result
+
+
+def bare_worker_peak_mb() -> list[float]:
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(BENCH))
+    with gunicorn(env, port, app="bare_wsgi:application", chdir=BENCH) as server:
+        wrk_file = VAR / "bench" / "bare.txt"
+        wrk_file.parent.mkdir(parents=True, exist_ok=True)
+        wrk_file.write_text("GET\t/\t\t\n")
+        wrk(port, Requests(wrk_file), 16, 2)
+        return [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
+
+
+# --- targets and the table -----------------------------------------------------------
+
+
+def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
+    out = []
+
+    def target(name, value, goal, ok, shown):
+        out.append(
+            {"backend": backend, "target": name, "goal": goal, "value": shown, "pass": bool(ok)}
+        )
+
+    n = r["at_n"]
+    for c in CONNECTIONS:
+        floor = n["healthz"][c]["rps"]
+        for hook in WEBHOOKS:
+            ratio = n[hook][c]["rps"] / floor
+            target(f"{hook} vs /healthz, c={c}", ratio, "≥ 60%", ratio >= 0.6, f"{ratio:.0%}")
+            flat = n[hook][c]["rps"] / r["at_20"][hook][c]["rps"]
+            target(
+                f"{hook} at {ROWS:,} vs 20 rows, c={c}", flat, "≥ 80%", flat >= 0.8, f"{flat:.0%}"
+            )
+        ratio = n["dashboard"][c]["rps"] / floor
+        target(f"dashboard vs /healthz, c={c}", ratio, "≥ 30%", ratio >= 0.3, f"{ratio:.0%}")
+        for s in ("search_name", "search_phone", "search_merchant"):
+            ratio = n[s][c]["rps"] / floor
+            target(f"{s} vs /healthz, c={c}", ratio, "≥ 10%", ratio >= 0.1, f"{ratio:.0%}")
+        ratio = n["poll"][c]["rps"] / floor
+        target(f"poll vs /healthz, c={c}", ratio, "≥ 80%", ratio >= 0.8, f"{ratio:.0%}")
+    size = n["poll"]["check"]["bytes"]
+    target("poll response size (headers + body)", size, "< 1 KB", size < 1024, f"{size} B")
+    rate = r["import"]["rows_per_s"]
+    target("importer", rate, "≥ 10,000 rows/s", rate >= 10_000, f"{rate:,} rows/s")
+    peak = max(r["worker_peak_mb"])
+    ratio = peak / bare_mb
+    target(
+        "web worker peak memory vs bare Django",
+        ratio,
+        "< 1.5×",
+        ratio < 1.5,
+        f"{peak:.0f} MB vs {bare_mb:.0f} MB ({ratio:.2f}×)",
+    )
+    measured = [m for phase in ("at_20", "at_n") for m in r[phase].values()]
+    errors = sum(m[c]["errors"] for m in measured for c in CONNECTIONS)
+    target("requests answered with an error", errors, "0", errors == 0, str(errors))
+    return out
+
+
+def table(results: dict) -> str:
+    lines = []
+    for backend, r in results["backends"].items():
+        lines.append(f"\n{backend}: {ROWS:,} transactions, gunicorn {WORKERS} workers, wrk")
+        lines.append(
+            f"| {'endpoint':34} | conn | {'req/s':>6} | {'p50 ms':>6} | {'p99 ms':>6} "
+            f"| vs healthz | at 20 rows |"
+        )
+        lines.append(f"|{'-' * 36}|------|--------|--------|--------|------------|------------|")
+        for name, m in r["at_n"].items():
+            for c in CONNECTIONS:
+                x = m[c]
+                ratio = x["rps"] / r["at_n"]["healthz"][c]["rps"]
+                small = r["at_20"].get(name, {}).get(c)
+                at20 = f"{small['rps']:>6.0f}" if small else ""
+                lines.append(
+                    f"| {LABELS[name]:34} | {c:>4} | {x['rps']:>6.0f} | {x['p50_ms']:>6.1f} "
+                    f"| {x['p99_ms']:>6.1f} | {ratio:>10.0%} | {at20:>10} |"
+                )
+        imp = r["import"]
+        lines.append(
+            f"importer: {imp['rows']:,} rows in {imp['seconds']} s = {imp['rows_per_s']:,} rows/s"
+            " (whole command: start-up, JSON parse, checks, upsert)"
+        )
+        lines.append(
+            "poll, no change: "
+            f"{r['at_n']['poll']['check']['bytes']} bytes; dashboard first page: "
+            f"{r['at_n']['dashboard']['check']['body_bytes']:,} bytes; "
+            f"/transactions?limit=500: {r['at_n']['api_500']['check']['body_bytes']:,} bytes"
+        )
+        for key, s in r["searches"].items():
+            lines.append(f"{key}: q={s['q']!r} matches {s['matches']:,} rows")
+        lines.append(
+            f"peak memory per web worker: {r['worker_peak_mb']} MB "
+            f"(bare Django worker: {results['bare_worker_peak_mb']} MB)"
+        )
+    lines.append("\nTargets")
+    for t in results["targets"]:
+        mark = "PASS" if t["pass"] else "MISS"
+        lines.append(
+            f"  {mark}  {t['backend']:10} {t['target']:44} {t['value']:>24}  ({t['goal']})"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
+    VAR.mkdir(exist_ok=True)
+    started = time.monotonic()
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "rows": ROWS,
+        "seconds_per_measurement": SECONDS,
+        "connections": CONNECTIONS,
+        "backends": {},
+        "skipped": [],
+    }
+    results["bare_worker_peak_mb"] = max(bare_worker_peak_mb())
+    if "sqlite" in BACKENDS:
+        results["backends"]["sqlite"] = bench_backend("sqlite", reset_sqlite)
+    if "postgresql" in BACKENDS:
+        if postgres_available():
+            results["backends"]["postgresql"] = bench_backend("postgresql", reset_postgres)
+        else:
+            results["skipped"].append(f"postgresql: no server answered at {PG_URL}")
+    results["targets"] = [
+        t
+        for backend, r in results["backends"].items()
+        for t in targets(backend, r, results["bare_worker_peak_mb"])
+    ]
+    results["elapsed_s"] = round(time.monotonic() - started)
+    out = BENCH / "results.json"
+    out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print(table(results))
+    for skipped in results["skipped"]:
+        print(f"SKIPPED {skipped}")
+    print(f"\n({results['elapsed_s']} s; written to bench/results.json)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""A simulated call: what Twilio would know about it, and what the softphone shows."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def new_call_sid() -> str:
+    return "CA" + secrets.token_hex(16)
+
+
+class SimCall(models.Model):
+    class State(models.TextChoices):
+        # Twilio's CallStatus values.
+        QUEUED = "queued"
+        INITIATED = "initiated"
+        RINGING = "ringing"
+        IN_PROGRESS = "in-progress"
+        COMPLETED = "completed"
+        BUSY = "busy"
+        NO_ANSWER = "no-answer"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    ENDED = (State.COMPLETED, State.BUSY, State.NO_ANSWER, State.FAILED, State.CANCELED)
+
+    sid = models.CharField(max_length=34, unique=True, default=new_call_sid)
+    account_sid = models.CharField(max_length=34)
+    to = models.CharField(max_length=32)
+    from_number = models.CharField(max_length=32)
+    url = models.URLField(max_length=2000)
+    method = models.CharField(max_length=4, default="POST")
+    status_callback = models.URLField(max_length=2000, blank=True)
+    status_callback_method = models.CharField(max_length=4, default="POST")
+    status_callback_events = models.JSONField(default=list)
+    machine_detection = models.CharField(max_length=32, blank=True)
+    async_amd = models.BooleanField(default=False)
+    async_amd_status_callback = models.URLField(max_length=2000, blank=True)
+    ring_timeout = models.PositiveIntegerField(default=60)
+
+    state = models.CharField(max_length=12, choices=State, default=State.QUEUED)
+    persona = models.CharField(max_length=16)
+    # Replies given on the command line (simulate_call), used before the persona's.
+    scripted_replies = models.JSONField(default=list)
+    # Next SequenceNumber of a status callback.
+    sequence = models.PositiveIntegerField(default=0)
+    # [{"who": "bank"|"customer"|"call", "text": ...}], appended by the engine only.
+    transcript = models.JSONField(default=list)
+    answered_by = models.CharField(max_length=32, blank=True)
+
+    # Set once by whichever process runs the call, so it is never played twice.
+    engine_started_at = models.DateTimeField(null=True, blank=True)
+
+    # Softphone: who picked up, what the call waits for, and the person's reply.
+    softphone_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ringing_on_softphone = models.BooleanField(default=False)
+    awaiting = models.JSONField(null=True, blank=True)
+    person_speaking = models.BooleanField(default=False)
+    reply = models.JSONField(null=True, blank=True)
+    hangup_requested = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The REST list: To and StartTime>, newest first.
+            models.Index(fields=["to", "-created_at"], name="simcall_to_idx"),
+        ]
+
+    def __str__(self):
+        return self.sid
+
+    @property
+    def ended(self) -> bool:
+        return self.state in self.ENDED
+
+    def _update_if(self, condition: Q, **values) -> bool:
+        """Compare-and-set, as the ledger does: the engine and the softphone race here."""
+        changed = SimCall.objects.filter(Q(pk=self.pk) & condition).update(
+            updated_at=timezone.now(), **values
+        )
+        if changed:
+            self.refresh_from_db()
+        return bool(changed)
+
+    def claim_for_engine(self) -> bool:
+        return self._update_if(Q(engine_started_at__isnull=True), engine_started_at=timezone.now())
+
+    def pick_up(self, user) -> bool:
+        """A person answers on the softphone: only while it rings there, and only one person."""
+        return self._update_if(
+            Q(ringing_on_softphone=True, softphone_user__isnull=True), softphone_user=user
+        )
+
+    def give_reply(self, user, reply: dict) -> bool:
+        """The person's answer to the question the call is waiting on; one per question."""
+        return self._update_if(
+            Q(softphone_user=user, awaiting__isnull=False, reply__isnull=True), reply=reply
+        )
+
+    def start_speaking(self, user) -> bool:
+        return self._update_if(
+            Q(softphone_user=user, awaiting__isnull=False), person_speaking=True
+        )
+
+    def hang_up(self, user) -> bool:
+        return self._update_if(
+            Q(softphone_user=user) & ~Q(state__in=self.ENDED), hangup_requested=True
+        )
+
+    def say(self, who: str, text: str):
+        """Append a line to the transcript (the engine is its only writer)."""
+        self.transcript = [*self.transcript, {"who": who, "text": text}]
+        SimCall.objects.filter(pk=self.pk).update(
+            transcript=self.transcript, updated_at=timezone.now()
+        )

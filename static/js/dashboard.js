@@ -1,0 +1,140 @@
+// The dashboard's behaviour that htmx attributes cannot say without eval
+// (the Content-Security-Policy forbids it): error messages, the hidden-tab
+// check of the live poll, the ids on screen, Escape to cancel a phone edit.
+(function () {
+  "use strict";
+
+  function showError(text) {
+    var box = document.getElementById("flash");
+    var line = document.getElementById("flash-text");
+    if (!box || !line) {
+      return;
+    }
+    line.textContent = text;
+    box.hidden = false;
+  }
+
+  function hideError() {
+    var box = document.getElementById("flash");
+    if (box) {
+      box.hidden = true;
+    }
+  }
+
+  function describeFailure(xhr) {
+    var status = xhr ? xhr.status : 0;
+    if (status === 403) {
+      return "Not allowed (403): you lack the permission for this, or your session expired. Reload the page and try again.";
+    }
+    if (status === 404) {
+      return "Not found (404): this transaction no longer exists. Reload the page.";
+    }
+    if (status === 429) {
+      return "Too many requests (429): wait a moment and try again.";
+    }
+    if (status >= 500) {
+      return "The server failed (" + status + "). Nothing was changed by this click; try again, and tell the support team if it persists.";
+    }
+    var text = xhr && xhr.responseText ? xhr.responseText.slice(0, 300) : "";
+    return "The request failed (" + status + ")" + (text ? ": " + text : ".");
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    showError(describeFailure(event.detail.xhr));
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showError("Cannot reach the server: check the network connection. The dashboard retries on its own.");
+  });
+
+  document.addEventListener("htmx:timeout", function () {
+    showError("The server took too long to answer. Try again.");
+  });
+
+  document.addEventListener("htmx:swapError", function () {
+    showError("The page could not show the server's answer. Reload the page.");
+  });
+
+  // A successful answer means the server is reachable again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt && event.detail.elt.id === "poll") {
+      var line = document.getElementById("flash-text");
+      if (line && line.textContent.indexOf("Cannot reach the server") === 0) {
+        hideError();
+      }
+    }
+  });
+
+  // An expired session answers with the login page (after a redirect): go there
+  // instead of drawing it inside the table.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var loginUrl = document.body.dataset.loginUrl;
+    var xhr = event.detail.xhr;
+    if (!loginUrl || !xhr || !xhr.responseURL) {
+      return;
+    }
+    if (new URL(xhr.responseURL).pathname === loginUrl) {
+      event.detail.shouldSwap = false;
+      window.location.assign(loginUrl + "?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    }
+  });
+
+  // Hidden tabs do not poll; a tab that becomes visible asks at once.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "poll" && document.visibilityState === "hidden") {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    var poll = document.getElementById("poll");
+    if (poll && document.visibilityState === "visible" && window.htmx) {
+      window.htmx.trigger(poll, "poll-now");
+    }
+  });
+
+  // The poll says which rows are on screen, so only those come back.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "poll") {
+      return;
+    }
+    var ids = [];
+    document.querySelectorAll("#rows tr[data-id]").forEach(function (row) {
+      ids.push(row.dataset.id);
+    });
+    event.detail.parameters.shown = ids.join(",");
+  });
+
+  // Never replace a row under the analyst's cursor: their save answers with the fresh row.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    if (active && active.matches("input, select, textarea") && target && target.contains(active)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  // New rows replace the "nothing here" line.
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var rows = document.getElementById("rows");
+    if (rows && rows.querySelector("tr[data-id]")) {
+      rows.querySelectorAll("tr.empty-row").forEach(function (row) {
+        row.remove();
+      });
+    }
+  });
+
+  // Escape puts the stored number back; the unchanged input then sends nothing.
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key === "Escape" && input.classList && input.classList.contains("phone-input")) {
+      input.value = input.defaultValue;
+      input.blur();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "flash-close") {
+      hideError();
+    }
+  });
+})();

@@ -1,0 +1,294 @@
+"""Moving data in and out of the Flask app's `data/transactions.json` shape.
+
+    [{"id": "TXN001", "client_name": "...", "card_number": "***1234",
+      "client_phone": "+14155550101", "amount": 2500.75, "bank_name": "...",
+      "merchant_name": "...", "transaction_date": "15/03/2025", "action": "Resolved"}]
+
+Import is all or nothing: every row is checked first, and one bad row stops
+the whole import with a report naming each bad row (unless skip_invalid).
+Rows are upserted by id in batches of one INSERT ... ON CONFLICT DO UPDATE
+each, inside one database transaction, so 100,000 rows take seconds.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .cards import card_last4, mask
+from .models import Status, Transaction
+from .phones import normalise_phone
+
+SEED_FIELDS = [
+    "id",
+    "client_name",
+    "card_number",
+    "client_phone",
+    "amount",
+    "bank_name",
+    "merchant_name",
+    "transaction_date",
+    "action",
+]
+# Written on every upsert; created_at and the call/queue fields are left as they are.
+UPSERT_FIELDS = [
+    "client_name",
+    "card_last4",
+    "phone",
+    "amount",
+    "bank_name",
+    "merchant_name",
+    "transaction_date",
+    "status",
+    "updated_at",
+]
+BATCH_SIZE = 1000
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_STATUS_BY_LABEL = {label.casefold(): label for label in Status.values}
+_MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
+_TEXT_LIMITS = {"client_name": 200, "bank_name": 200, "merchant_name": 200}
+
+
+@dataclass
+class RowError:
+    index: int  # position in the JSON array, from 0
+    id: str
+    field: str
+    reason: str
+
+    def __str__(self):
+        return f"index {self.index}, id {self.id or '?'}: {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    pans_reduced: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    imported: bool = False
+
+    @property
+    def skipped(self) -> int:
+        return len({e.index for e in self.errors})
+
+
+class ImportRejected(Exception):
+    """Some rows are bad and skip_invalid was not asked for: nothing was written."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+        super().__init__(f"{result.skipped} bad row(s); nothing imported")
+
+
+class FileUnreadable(Exception):
+    """The input is not JSON, or not a list of objects."""
+
+
+def load_json(stream) -> list:
+    try:
+        data = json.load(stream)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise FileUnreadable(f"not valid JSON: {e}") from None
+    if not isinstance(data, list):
+        raise FileUnreadable("expected a JSON array of transactions, [{...}, ...]")
+    return data
+
+
+# --- parsing one row ----------------------------------------------------------
+
+
+def _text(row, key):
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError("missing")
+    if not isinstance(value, str):
+        raise ValidationError("must be text")
+    value = value.strip()
+    if len(value) > _TEXT_LIMITS[key]:
+        raise ValidationError(f"longer than {_TEXT_LIMITS[key]} characters")
+    return value
+
+
+def parse_amount(value) -> Decimal:
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValidationError("missing or not a number")
+    try:
+        # str() first: a float like 2500.75 becomes exactly Decimal("2500.75").
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(f"“{value}” is not a number") from None
+    if not amount.is_finite():
+        raise ValidationError(f"“{value}” is not a number")
+    if amount < 0:
+        raise ValidationError("must not be negative")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError("more than two decimal places")
+    if amount > _MAX_AMOUNT:
+        raise ValidationError("too large")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_date(value) -> date:
+    """dd/mm/yyyy as the seed writes it, or ISO (2025-03-15, or a date-time)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("missing")
+    text = value.strip()
+    for parse in (
+        lambda s: datetime.strptime(s, "%d/%m/%Y").date(),
+        date.fromisoformat,
+        lambda s: datetime.fromisoformat(s).date(),
+    ):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    raise ValidationError(f"“{text}” is not a date; use dd/mm/yyyy or yyyy-mm-dd")
+
+
+def parse_action(value) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Status.PENDING  # the seed left new rows without an action
+    if not isinstance(value, str) or value.strip().casefold() not in _STATUS_BY_LABEL:
+        raise ValidationError(f"“{value}” is not one of: {', '.join(Status.values)}")
+    return _STATUS_BY_LABEL[value.strip().casefold()]
+
+
+def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
+    """(model values, [(field, reason)], whether a full card number was reduced)."""
+    values, problems, reduced = {}, [], False
+
+    def check(key, fn):
+        try:
+            return fn()
+        except ValidationError as e:
+            problems.append((key, " ".join(e.messages)))
+            return None
+
+    public_id = row.get("id")
+    if not isinstance(public_id, str) or not _ID.match(public_id.strip()):
+        problems.append(("id", "missing, or not 1–32 letters, digits, - or _"))
+    else:
+        values["public_id"] = public_id.strip()
+    for key in ("client_name", "bank_name", "merchant_name"):
+        values[key] = check(key, lambda key=key: _text(row, key))
+
+    card = check("card_number", lambda: card_last4(row.get("card_number")))
+    if card:
+        values["card_last4"], reduced = card
+
+    raw_phone = row.get("client_phone")
+    if not isinstance(raw_phone, str):
+        raw_phone = ""  # a number or list is as good as missing: ask for text
+    if raw_phone not in phone_cache:
+        try:
+            phone_cache[raw_phone] = (normalise_phone(raw_phone), None)
+        except ValidationError as e:
+            phone_cache[raw_phone] = (None, " ".join(e.messages))
+    values["phone"], phone_problem = phone_cache[raw_phone]
+    if phone_problem:
+        problems.append(("client_phone", phone_problem))
+
+    values["amount"] = check("amount", lambda: parse_amount(row.get("amount")))
+    values["transaction_date"] = check(
+        "transaction_date", lambda: parse_date(row.get("transaction_date"))
+    )
+    values["status"] = check("action", lambda: parse_action(row.get("action")))
+    return values, problems, reduced
+
+
+def parse_rows(data: list) -> tuple[list[Transaction], ImportResult]:
+    """Check every row; return the good ones as unsaved Transactions and a result with the bad."""
+    result = ImportResult(rows=len(data))
+    good, seen, phone_cache = [], {}, {}
+    for index, row in enumerate(data):
+        if not isinstance(row, dict):
+            result.errors.append(RowError(index, "", "row", "not a JSON object"))
+            continue
+        values, problems, reduced = _parse_row(row, phone_cache)
+        row_id = values.get("public_id") or str(row.get("id") or "")
+        if row_id and row_id in seen:
+            problems.append(("id", f"same id as index {seen[row_id]}"))
+        if problems:
+            result.errors.extend(RowError(index, row_id, f, r) for f, r in problems)
+            continue
+        seen[row_id] = index
+        result.pans_reduced += reduced
+        good.append(Transaction(**values))
+    return good, result
+
+
+# --- import and export --------------------------------------------------------
+
+
+def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResult:
+    """Validate `data` (the seed's shape) and upsert it by id.
+
+    Raises ImportRejected (nothing written) when a row is bad and skip_invalid
+    is false. With dry_run nothing is written either; the result says what
+    would have happened.
+    """
+    good, result = parse_rows(data)
+    result.dry_run = dry_run
+    if result.errors and not skip_invalid:
+        raise ImportRejected(result)
+
+    now = timezone.now()
+    with transaction.atomic():
+        for start in range(0, len(good), BATCH_SIZE):
+            batch = good[start : start + BATCH_SIZE]
+            existing = set(
+                Transaction.objects.filter(public_id__in=[t.public_id for t in batch]).values_list(
+                    "public_id", flat=True
+                )
+            )
+            result.updated += len(existing)
+            result.created += len(batch) - len(existing)
+            if dry_run:
+                continue
+            for txn in batch:
+                txn.created_at = now
+                txn.updated_at = now  # the dashboard's poll picks up every imported row
+            Transaction.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["public_id"],
+                update_fields=UPSERT_FIELDS,
+            )
+    result.imported = not dry_run
+    return result
+
+
+def seed_row(txn) -> dict:
+    """One transaction in the seed's shape (also the JSON API's base fields)."""
+    return {
+        "id": txn.public_id,
+        "client_name": txn.client_name,
+        "card_number": mask(txn.card_last4),
+        "client_phone": txn.phone,
+        "amount": float(txn.amount),
+        "bank_name": txn.bank_name,
+        "merchant_name": txn.merchant_name,
+        "transaction_date": txn.transaction_date.strftime("%d/%m/%Y"),
+        "action": txn.status,
+    }
+
+
+def write_json(queryset, stream) -> int:
+    """Stream `queryset` to `stream` as the seed's JSON array, a row per line; return rows."""
+    rows = 0
+    stream.write("[")
+    for txn in queryset.iterator(chunk_size=2000):
+        stream.write(",\n" if rows else "\n")
+        stream.write(json.dumps(seed_row(txn), ensure_ascii=False))
+        rows += 1
+    stream.write("\n]\n" if rows else "]\n")
+    return rows

@@ -1,0 +1,133 @@
+"""The database side of search and status counts (tables and triggers: migration 0003).
+
+What a search matches, the same on SQLite and PostgreSQL, for a query q
+(surrounding spaces removed; empty matches everything):
+
+- the transaction ID equal to q, ignoring case, whatever its length;
+- when q has 3 or more characters: client name, merchant or bank containing q
+  as a substring, ignoring case;
+- when q has 3 or more digits: the phone containing those digits, in order,
+  with everything else in q dropped ("+91 98765" looks for "9198765").
+
+Substrings shorter than three characters are not searched: neither a
+trigram index (PostgreSQL) nor a trigram FTS table (SQLite) can answer them
+without reading every row.
+"""
+
+from django.db import connections
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+MIN_SUBSTRING = 3
+# PostgreSQL appends delta rows to the tally; fold them once there are this many.
+TALLY_FOLD_AT = 200
+
+
+def search_terms(q: str) -> tuple[str, str]:
+    """(text, digits) to look for as substrings; each empty when too short to search."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    return (
+        q if len(q) >= MIN_SUBSTRING else "",
+        digits if len(digits) >= MIN_SUBSTRING else "",
+    )
+
+
+def search_filter(q: str, using: str) -> Q:
+    """A filter for the rows matching the non-empty, stripped query q."""
+    text, digits = search_terms(q)
+    if connections[using].vendor == "sqlite":
+        # Constant SQL; q reaches the database only as bound parameters.
+        return Q(pk__in=RawSQL(*_sqlite_matches(q, text, digits)))  # noqa: S611
+    # PostgreSQL: the ORM's own lookups, served by the trigram and UPPER() indexes.
+    match = Q(public_id__iexact=q)
+    if text:
+        match |= (
+            Q(client_name__icontains=text)
+            | Q(merchant_name__icontains=text)
+            | Q(bank_name__icontains=text)
+        )
+    if digits:
+        match |= Q(phone__contains=digits)
+    return match
+
+
+def _fts_phrase(s: str) -> str:
+    # An FTS5 string: double quotes doubled, nothing else is special inside it.
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _sqlite_matches(q: str, text: str, digits: str) -> tuple[str, list]:
+    sql = "SELECT id FROM transactions_transaction WHERE public_id = %s COLLATE NOCASE"
+    params = [q]
+    terms = []
+    if text:
+        terms.append("{client_name merchant_name bank_name} : " + _fts_phrase(text))
+    if digits:
+        terms.append("phone : " + _fts_phrase(digits))
+    if terms:
+        sql += " UNION SELECT rowid FROM transactions_search WHERE transactions_search MATCH %s"
+        params.append(" OR ".join(terms))
+    return sql, params
+
+
+def status_tally(using: str) -> dict[str, int]:
+    """{status: rows} for the whole table, from the trigger-kept tally."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, SUM(n), COUNT(*) FROM transactions_status_tally GROUP BY status"
+        )
+        rows = cursor.fetchall()
+        if connection.vendor == "postgresql" and sum(r[2] for r in rows) > TALLY_FOLD_AT:
+            _fold_tally(cursor)
+    return {status: int(n) for status, n, _ in rows}
+
+
+def _fold_tally(cursor):
+    # One statement: it sums exactly the rows it deleted, so two readers
+    # folding at once cannot count anything twice (the second one finds
+    # the first one's rows gone and deletes nothing it did not sum).
+    cursor.execute(
+        "WITH gone AS (DELETE FROM transactions_status_tally RETURNING status, n) "
+        "INSERT INTO transactions_status_tally (status, n) "
+        "SELECT status, SUM(n) FROM gone GROUP BY status HAVING SUM(n) <> 0"
+    )
+
+
+def tallied_count(queryset) -> int | None:
+    """count() of a Transaction queryset from the tally, or None when it cannot answer.
+
+    It answers for the whole table and for a single `status=` filter; anything
+    that could change which or how many rows there are (other filters,
+    slicing, DISTINCT, grouping, unions) goes to COUNT(*).
+    """
+    query = queryset.query
+    if (
+        len(query.alias_map) > 1
+        or query.is_sliced
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
+    ):
+        return None
+    if not query.where:
+        return sum(status_tally(queryset.db).values())
+    status = _only_status_filter(query.where)
+    if status is None:
+        return None
+    return status_tally(queryset.db).get(status, 0)
+
+
+def _only_status_filter(where):
+    if where.negated or len(where.children) != 1:
+        return None
+    (lookup,) = where.children
+    if (
+        getattr(lookup, "lookup_name", None) == "exact"
+        and getattr(getattr(lookup.lhs, "target", None), "name", None) == "status"
+        and getattr(lookup.lhs, "alias", None) == lookup.lhs.target.model._meta.db_table
+        and isinstance(lookup.rhs, str)
+    ):
+        return lookup.rhs
+    return None

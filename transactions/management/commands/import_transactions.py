@@ -1,0 +1,67 @@
+"""Import the Flask app's data/transactions.json (or any file in its shape)."""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from transactions.importer import FileUnreadable, ImportRejected, import_rows, load_json
+
+
+class Command(BaseCommand):
+    help = (
+        "Import transactions from a JSON file in the Flask app's shape (use - for stdin). "
+        "Upserts by id. All or nothing unless --skip-invalid."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to transactions.json, or - for stdin")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="import the good rows and list the bad ones, instead of importing nothing",
+        )
+
+    def handle(self, *args, file, dry_run, skip_invalid, **options):
+        started = time.monotonic()
+        data = self._read(file)
+        try:
+            result = import_rows(data, dry_run=dry_run, skip_invalid=skip_invalid)
+        except ImportRejected as e:
+            self._report_errors(e.result.errors)
+            raise CommandError(
+                f"{e.result.skipped} of {e.result.rows} rows are bad; nothing was imported. "
+                "Fix them, or run again with --skip-invalid to import the rest."
+            ) from None
+        self._report_errors(result.errors)
+        elapsed = time.monotonic() - started
+        done = result.created + result.updated
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(
+            f"{verb} {done} of {result.rows} rows: {result.created} new, "
+            f"{result.updated} updated, {result.skipped} skipped "
+            f"({elapsed:.2f} s, {done / max(elapsed, 0.001):,.0f} rows/s)."
+        )
+        if result.pans_reduced:
+            self.stdout.write(
+                f"{result.pans_reduced} full card number(s) were reduced to their last four "
+                "digits; the full numbers were not stored."
+            )
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")
+
+    def _read(self, file):
+        try:
+            if file == "-":
+                return load_json(sys.stdin)
+            with open(file, encoding="utf-8") as stream:
+                return load_json(stream)
+        except OSError as e:
+            raise CommandError(f"Cannot read {file}: {e.strerror}") from None
+        except FileUnreadable as e:
+            raise CommandError(f"{file}: {e}") from None
+
+    def _report_errors(self, errors):
+        for error in errors:
+            self.stderr.write(str(error))

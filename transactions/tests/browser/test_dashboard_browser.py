@@ -1,0 +1,131 @@
+"""The analysts' dashboard in headless Chromium, against the live server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from transactions.models import AuditEntry, Status
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_analyst_logs_in_searches_and_filters_by_status(new_page, alice, make_transaction):
+    make_transaction(public_id="TXN101", client_name="Meera Pillai")
+    make_transaction(public_id="TXN102", client_name="Karan Malhotra", status=Status.FRAUD)
+    make_transaction(public_id="TXN103", client_name="Meera Iyer", status=Status.FRAUD)
+    page = new_page()
+
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#rows tr[data-id]")).to_have_count(3)
+
+    # Search as you type: the table and the address bar follow, no reload.
+    page.locator("#q").press_sequentially("Meera", delay=20)
+    expect(page.locator("#rows tr[data-id]")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"/\?q=Meera$"))
+    expect(page.locator("#counts .status-fraud .count-n")).to_have_text("1")
+
+    # A status count is a filter, and keeps the search.
+    page.locator("#counts .status-fraud").click()
+    expect(page.locator("#rows tr[data-id]")).to_have_count(1)
+    expect(page.locator("#row-TXN103")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/\?q=Meera&status=Mark\+As\+Fraud$"))
+    expect(page.locator("#counts .status-fraud")).to_have_attribute("aria-current", "true")
+
+    # The back button brings the unfiltered search back; a column header sorts it.
+    page.go_back()
+    expect(page.locator("#rows tr[data-id]")).to_have_count(2)
+    page.get_by_role("link", name="Amount").click()
+    expect(page).to_have_url(re.compile(r"/\?q=Meera&sort=-amount$"))
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Amount")
+    assert page.js_errors == []
+
+
+def test_a_phone_is_edited_in_place(new_page, alice, txn):
+    page = new_page(alice)
+    page.goto("/")
+    phone = page.locator("#phone-TXN001")
+
+    phone.click()
+    phone.fill("12ab")
+    phone.press("Enter")
+    error = page.locator("#phone-error-TXN001")
+    expect(error).to_contain_text("is not a phone number")
+    expect(page.locator("#phone-TXN001")).to_have_value("+14155550101")
+    expect(page.locator("#phone-TXN001")).to_have_attribute("aria-invalid", "true")
+
+    phone = page.locator("#phone-TXN001")
+    phone.fill("098765 43210")
+    phone.press("Tab")  # blur saves too
+    expect(page.locator("#row-TXN001 .row-msg")).to_have_text("Phone saved: +919876543210")
+    expect(page.locator("#phone-TXN001")).to_have_value("+919876543210")
+    expect(page.locator("#phone-error-TXN001")).to_have_count(0)
+    txn.refresh_from_db()
+    assert txn.phone == "+919876543210"
+    assert AuditEntry.objects.get().user == alice
+
+    # Escape puts the stored number back and saves nothing.
+    phone = page.locator("#phone-TXN001")
+    phone.fill("+911111")
+    phone.press("Escape")
+    expect(phone).to_have_value("+919876543210")
+    assert AuditEntry.objects.count() == 1
+    assert page.js_errors == []
+
+
+def test_a_new_transaction_appears_on_top_without_reload(new_page, alice, make_transaction):
+    make_transaction(public_id="TXN201")
+    page = new_page(alice)
+    page.goto("/")
+    expect(page.locator("#counts .count-all .count-n")).to_have_text("1")
+
+    make_transaction(public_id="TXN202", client_name="Newly Imported")
+    expect(page.locator("#rows tr[data-id]").first).to_have_id("row-TXN202")
+    expect(page.locator("#counts .count-all .count-n")).to_have_text("2")
+    expect(page.locator("#rows tr[data-id]")).to_have_count(2)
+
+
+def test_server_errors_are_shown_not_swallowed(new_page, alice, make_transaction):
+    make_transaction(public_id="TXN301", status=Status.NOT_ANSWERED)
+    page = new_page(alice)
+    page.goto("/")
+    # The analyst loses the right to call while the page is open: the click gets a 403.
+    alice.groups.clear()
+    page.locator("#row-TXN301 button.badge").click()
+    flash = page.locator("#flash")
+    expect(flash).to_be_visible()
+    expect(flash).to_contain_text("Not allowed (403)")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(flash).to_be_hidden()
+
+
+def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown(
+    new_page, alice, txn, settings
+):
+    settings.DASHBOARD_POLL_SECONDS = 2
+    page = new_page(alice)
+    polls = []
+    page.on("request", lambda request: "/rows?" in request.url and polls.append(request.url))
+    page.goto("/")
+    expect(page.locator("#row-TXN001")).to_be_visible()
+
+    page.evaluate(HIDE)
+    page.wait_for_timeout(2600)  # more than one poll interval
+    assert polls == []
+
+    # Shown again: it asks at once rather than at the next tick, for the rows on screen.
+    with page.expect_request("**/rows?**", timeout=500):
+        page.evaluate(SHOW)
+    assert "shown=TXN001" in polls[-1]
+
+
+HIDE = "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})"
+SHOW = (
+    "Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});"
+    "document.dispatchEvent(new Event('visibilitychange'))"
+)

@@ -1,0 +1,45 @@
+"""GET /export.csv : supervisors export the dashboard's current filtered view."""
+
+import csv
+import io
+
+from django.urls import reverse
+
+from transactions.models import Status
+
+URL = reverse("dashboard-export")
+
+
+def test_it_redirects_anonymous_users_to_login(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_analysts_may_not_export(analyst_client, txn):
+    assert analyst_client.get(URL).status_code == 403
+
+
+def test_it_rejects_post(supervisor_client):
+    assert supervisor_client.post(URL).status_code == 405
+
+
+def test_it_rejects_a_bad_filter(supervisor_client):
+    response = supervisor_client.get(URL, {"status": "Bogus"})
+    assert response.status_code == 400
+    assert "Unknown status" in response.content.decode()
+
+
+def test_it_exports_the_filtered_view_with_masked_cards(supervisor_client, make_transaction):
+    make_transaction(public_id="KEEP1", client_name="Meera", status=Status.FRAUD)
+    make_transaction(public_id="KEEP2", client_name="Meera", status=Status.FRAUD)
+    make_transaction(public_id="OTHERSTATUS", client_name="Meera")
+    make_transaction(public_id="OTHERNAME", client_name="Arjun", status=Status.FRAUD)
+
+    response = supervisor_client.get(URL, {"q": "Meera", "status": Status.FRAUD})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="transactions-')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert sorted(r["id"] for r in rows) == ["KEEP1", "KEEP2"]
+    assert {r["card_number"] for r in rows} == {"***4821"}

@@ -1,0 +1,235 @@
+"""GET / : the analysts' table, its filters, sorting, pages and fragments."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from transactions.models import CallAttempt, QueueState, Status
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_it_redirects_anonymous_users_to_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_forbids_users_without_a_role(client, eve):
+    client.force_login(eve)
+    assert client.get("/").status_code == 403
+
+
+def test_it_rejects_post(analyst_client):
+    assert analyst_client.post("/").status_code == 405
+
+
+def test_it_shows_a_row_with_masked_card_and_indian_amount(analyst_client, make_transaction):
+    make_transaction(
+        public_id="TXN042",
+        client_name="Ravi Kumar",
+        card_last4="9876",
+        amount=Decimal("1234567.5"),
+        merchant_name="Flipkart",
+    )
+    page = analyst_client.get("/").content.decode()
+    assert 'id="row-TXN042"' in page
+    assert "Ravi Kumar" in page
+    assert "***9876" in page
+    assert "₹12,34,567.50" in page
+    assert "Flipkart" in page
+
+
+def test_it_escapes_what_customers_and_imports_put_in_names(analyst_client, make_transaction):
+    make_transaction(client_name="<script>alert(1)</script>")
+    page = analyst_client.get("/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_it_serves_htmx_from_static_files_with_no_inline_script(analyst_client, txn):
+    page = analyst_client.get("/").content.decode()
+    assert "/static/vendor/htmx/htmx-2.0.11.min.js" in page
+    assert "<script>" not in page
+    assert " style=" not in page
+    assert '"allowEval":false' in page
+
+
+def test_it_searches_by_name_merchant_and_phone(analyst_client, make_transaction):
+    make_transaction(public_id="A1", client_name="Meera Nair", merchant_name="Zomato")
+    make_transaction(public_id="B2", client_name="Arjun Das", phone="+919812345678")
+    page = analyst_client.get("/", {"q": "meera"}).content.decode()
+    assert "row-A1" in page and "row-B2" not in page
+    page = analyst_client.get("/", {"q": "98123"}).content.decode()
+    assert "row-B2" in page and "row-A1" not in page
+
+
+def test_it_filters_by_status_and_counts_every_status(analyst_client, make_transaction):
+    make_transaction(public_id="P1")
+    make_transaction(public_id="P2")
+    make_transaction(public_id="F1", status=Status.FRAUD)
+    response = analyst_client.get("/", {"status": Status.FRAUD})
+    page = response.content.decode()
+    assert "row-F1" in page and "row-P1" not in page
+    counts = {c["status"]: c["n"] for c in response.context["counts"]}
+    # Counts ignore the status filter (they are the filters), so all show.
+    assert counts[Status.PENDING] == 2
+    assert counts[Status.FRAUD] == 1
+    assert counts[Status.RESOLVED] == 0
+    assert response.context["total"] == 3
+
+
+def test_counts_follow_the_search(analyst_client, make_transaction):
+    make_transaction(public_id="P1", client_name="Meera")
+    make_transaction(public_id="P2", client_name="Arjun")
+    response = analyst_client.get("/", {"q": "Meera"})
+    assert response.context["total"] == 1
+
+
+def test_it_sorts_by_amount_both_ways(analyst_client, make_transaction):
+    make_transaction(public_id="SMALL", amount=Decimal("10"))
+    make_transaction(public_id="BIG", amount=Decimal("99999"))
+    page = analyst_client.get("/", {"sort": "amount"}).content.decode()
+    assert page.index("row-SMALL") < page.index("row-BIG")
+    page = analyst_client.get("/", {"sort": "-amount"}).content.decode()
+    assert page.index("row-BIG") < page.index("row-SMALL")
+
+
+def test_it_sorts_by_date_newest_first_by_default(analyst_client, make_transaction):
+    make_transaction(public_id="OLD", transaction_date=date(2024, 1, 1))
+    make_transaction(public_id="NEW", transaction_date=date(2025, 6, 1))
+    page = analyst_client.get("/").content.decode()
+    assert page.index("row-NEW") < page.index("row-OLD")
+
+
+def test_it_shows_fifty_a_page_with_plain_links(analyst_client, make_transaction):
+    for n in range(51):
+        make_transaction(public_id=f"N{n:03d}", transaction_date=date(2025, 1, 1))
+    response = analyst_client.get("/")
+    page = response.content.decode()
+    assert page.count('class="txn ') == 50
+    assert 'href="?page=2"' in page
+    second = analyst_client.get("/", {"page": "2"}).content.decode()
+    assert second.count('class="txn ') == 1
+
+
+def test_a_page_past_the_end_shows_the_last_page(analyst_client, txn):
+    response = analyst_client.get("/", {"page": "99"})
+    assert response.status_code == 200
+    assert "row-TXN001" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"status": "Bogus"}, "Unknown status"),
+        ({"sort": "name"}, "Unknown sort"),
+        ({"q": "x" * 201}, "at most 200"),
+    ],
+)
+def test_it_rejects_bad_filters_with_a_clear_message(analyst_client, params, words):
+    response = analyst_client.get("/", params)
+    assert response.status_code == 400
+    assert words in response.content.decode()
+
+
+def test_an_htmx_request_gets_only_the_results_fragment(analyst_client, txn):
+    response = analyst_client.get("/", {"q": "Asha"}, headers=HTMX)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="results"')
+    assert "<html" not in page
+    assert "row-TXN001" in page
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_gets_the_whole_page(analyst_client, txn):
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+    response = analyst_client.get("/", headers=headers)
+    assert "<html" in response.content.decode()
+
+
+def test_the_poll_url_carries_the_view_and_a_token(analyst_client, txn):
+    response = analyst_client.get("/", {"q": "Asha", "status": "Pending"})
+    poll_url = response.context["poll_url"]
+    assert poll_url.startswith(reverse("dashboard-rows") + "?")
+    assert "q=Asha" in poll_url and "status=Pending" in poll_url and "since=" in poll_url
+
+
+def test_analysts_get_phone_editing_but_no_supervisor_controls(analyst_client, txn):
+    page = analyst_client.get("/").content.decode()
+    assert 'name="client_phone"' in page
+    assert "Export CSV" not in page
+
+
+def test_supervisors_get_the_export_of_the_current_view(supervisor_client, txn):
+    page = supervisor_client.get("/", {"q": "Asha"}).content.decode()
+    assert 'href="/export.csv?q=Asha"' in page
+
+
+def test_callable_badges_start_a_call_and_others_do_not(analyst_client, make_transaction):
+    make_transaction(public_id="CALLME", status=Status.NOT_ANSWERED)
+    make_transaction(public_id="DONE", status=Status.RESOLVED)
+    make_transaction(public_id="BUSY", status=Status.CONNECTING)
+    make_transaction(public_id="FRAUD1", status=Status.FRAUD)
+    page = analyst_client.get("/").content.decode()
+    assert 'hx-post="/call/CALLME"' in page
+    assert 'hx-post="/call/DONE"' not in page
+    assert 'hx-post="/call/BUSY"' not in page
+    # Calling about a row marked as fraud asks first.
+    fraud_row = page[page.index('id="row-FRAUD1"') :]
+    fraud_row = fraud_row[: fraud_row.index("</tr>")]
+    assert 'hx-post="/call/FRAUD1"' in fraud_row
+    assert "hx-confirm=" in fraud_row
+
+
+def test_badges_say_the_status_in_words(analyst_client, make_transaction):
+    make_transaction(public_id="F9", status=Status.FRAUD)
+    make_transaction(public_id="N9", status=Status.NOT_ANSWERED)
+    page = analyst_client.get("/").content.decode()
+    assert '<span class="badge-text">Fraud</span>' in page
+    assert '<span class="badge-text">Not Answered</span>' in page
+
+
+def test_a_row_shows_the_latest_call_failure(analyst_client, make_transaction):
+    t = make_transaction(status=Status.DISCONNECTED)
+    CallAttempt.objects.create(
+        transaction=t, error_code="21211", error_message="Twilio rejected the number"
+    )
+    page = analyst_client.get("/").content.decode()
+    assert "Twilio rejected the number (21211)" in page
+
+
+def test_a_later_successful_call_hides_the_old_failure(analyst_client, make_transaction):
+    t = make_transaction(status=Status.NOT_ANSWERED)
+    CallAttempt.objects.create(transaction=t, error_code="21211", error_message="Rejected")
+    CallAttempt.objects.create(transaction=t, twilio_status="no-answer")
+    page = analyst_client.get("/").content.decode()
+    assert "Rejected (21211)" not in page
+
+
+def test_a_row_shows_an_opt_out(analyst_client, make_transaction):
+    make_transaction(opted_out_at=timezone.now())
+    page = analyst_client.get("/").content.decode()
+    assert "Opted out" in page
+
+
+def test_a_row_shows_its_place_in_the_call_queue(analyst_client, make_transaction):
+    make_transaction(queue_state=QueueState.QUEUED, next_call_at=timezone.now())
+    page = analyst_client.get("/").content.decode()
+    assert 'class="tag tag-queue' in page
+    assert "Queued" in page
+
+
+def test_the_header_links_the_softphone_while_simulating(analyst_client, settings, txn):
+    settings.SIMULATION = True
+    page = analyst_client.get("/").content.decode()
+    assert reverse("simulator:softphone") in page
+
+
+def test_the_header_has_a_post_logout_form(analyst_client, txn):
+    page = analyst_client.get("/").content.decode()
+    assert f'method="post" action="{reverse("logout")}"' in page

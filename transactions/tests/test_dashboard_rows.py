@@ -1,0 +1,144 @@
+"""GET /rows : the dashboard's live poll (changed-since token, out-of-band rows, 204 when quiet)."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from transactions.models import Status, Transaction
+
+HTMX = {"HX-Request": "true"}
+
+
+def _token(when) -> str:
+    return str(int(when.timestamp() * 1000))
+
+
+def _quiet_since_an_hour():
+    """Make every row look unchanged for an hour; return a token from ten minutes ago."""
+    now = timezone.now()
+    Transaction.objects.update(updated_at=now - timedelta(hours=1))
+    return _token(now - timedelta(minutes=10))
+
+
+def poll(client, since, **params):
+    return client.get(reverse("dashboard-rows"), {"since": since, **params}, headers=HTMX)
+
+
+def test_it_redirects_anonymous_users_to_login(client, db):
+    response = client.get(reverse("dashboard-rows"), {"since": "0"}, headers=HTMX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_forbids_users_without_a_role(client, eve):
+    client.force_login(eve)
+    assert poll(client, "0").status_code == 403
+
+
+def test_it_rejects_post(analyst_client):
+    response = analyst_client.post(reverse("dashboard-rows"), headers=HTMX)
+    assert response.status_code == 405
+
+
+def test_a_plain_browser_request_goes_to_the_dashboard_of_that_view(analyst_client):
+    response = analyst_client.get(reverse("dashboard-rows"), {"since": "1", "q": "Asha"})
+    assert response.status_code == 302
+    assert response["Location"] == "/?q=Asha"
+
+
+def test_it_rejects_a_bad_token(analyst_client):
+    for bad in ("", "yesterday", "-5", str(10**16)):
+        response = poll(analyst_client, bad)
+        assert response.status_code == 400, bad
+        assert "since" in response.content.decode()
+
+
+def test_it_rejects_a_bad_filter(analyst_client):
+    response = poll(analyst_client, "1", status="Bogus")
+    assert response.status_code == 400
+
+
+def test_nothing_changed_is_an_empty_204_from_one_query(analyst_client, make_transaction):
+    for _ in range(3):
+        make_transaction()
+    since = _quiet_since_an_hour()
+    with CaptureQueriesContext(connection) as queries:
+        response = poll(analyst_client, since, shown="TXN001")
+    assert response.status_code == 204
+    assert response.content == b""
+    on_transactions = [q["sql"] for q in queries if "transactions_transaction" in q["sql"]]
+    assert len(on_transactions) == 1
+    assert "updated_at" in on_transactions[0]
+
+
+def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
+    analyst_client, alice, make_transaction
+):
+    changed = make_transaction(public_id="CHG")
+    make_transaction(public_id="SAME")
+    since = _quiet_since_an_hour()
+    changed.set_status_by(alice, Status.RESOLVED)
+
+    response = poll(analyst_client, since, shown="CHG,SAME")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<tr id="row-CHG" data-id="CHG" class="txn status-resolved" hx-swap-oob="true">' in page
+    assert "row-SAME" not in page
+
+
+def test_the_answer_carries_fresh_counts_and_a_newer_token(analyst_client, alice, make_transaction):
+    t = make_transaction(public_id="CHG")
+    make_transaction()
+    since = _quiet_since_an_hour()
+    t.set_status_by(alice, Status.FRAUD)
+
+    response = poll(analyst_client, since, shown="CHG")
+    page = response.content.decode()
+    assert '<nav id="counts"' in page and 'hx-swap-oob="true"' in page
+    counts = {c["status"]: c["n"] for c in response.context["counts"]}
+    assert counts[Status.FRAUD] == 1
+    assert counts[Status.PENDING] == 1
+    new_since = response.context["poll_url"].split("since=")[1].split("&")[0]
+    assert int(new_since) > int(since)
+    assert '<div id="poll"' in page
+
+
+def test_a_changed_row_not_on_screen_only_updates_the_counts(
+    analyst_client, alice, make_transaction
+):
+    t = make_transaction(public_id="ELSEWHERE")
+    since = _quiet_since_an_hour()
+    t.set_status_by(alice, Status.RESOLVED)
+    # Not on this page (page 2 gets no new rows), so no row is sent.
+    page = poll(analyst_client, since, shown="OTHER", page="2").content.decode()
+    assert "row-ELSEWHERE" not in page
+    assert '<nav id="counts"' in page
+
+
+def test_a_new_transaction_in_the_view_goes_on_top(analyst_client, make_transaction):
+    make_transaction(public_id="OLD")
+    since = _quiet_since_an_hour()
+    make_transaction(public_id="NEWONE", client_name="Kavya Iyer")
+    make_transaction(public_id="NOTMINE", client_name="Someone Else")
+
+    page = poll(analyst_client, since, shown="OLD", q="Kavya").content.decode()
+    assert '<tbody hx-swap-oob="afterbegin:#rows">' in page
+    assert 'id="row-NEWONE"' in page
+    assert "row-NOTMINE" not in page
+
+
+def test_new_transactions_wait_for_the_first_page(analyst_client, make_transaction):
+    since = _quiet_since_an_hour()
+    make_transaction(public_id="NEWONE")
+    page = poll(analyst_client, since, page="3").content.decode()
+    assert "row-NEWONE" not in page
+
+
+def test_a_new_transaction_outside_the_status_filter_is_not_added(analyst_client, make_transaction):
+    since = _quiet_since_an_hour()
+    make_transaction(public_id="NEWPENDING")
+    page = poll(analyst_client, since, status=Status.FRAUD).content.decode()
+    assert "row-NEWPENDING" not in page

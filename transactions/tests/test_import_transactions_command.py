@@ -1,0 +1,101 @@
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from transactions.models import Transaction
+
+DATA = Path(__file__).parent / "data" / "flask_transactions.json"
+
+
+def run(*args, stdin=None, monkeypatch=None):
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command("import_transactions", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def write_rows(tmp_path, rows):
+    path = tmp_path / "transactions.json"
+    path.write_text(json.dumps(rows))
+    return str(path)
+
+
+def test_it_imports_a_file_and_says_what_it_did(db):
+    out, _ = run(str(DATA))
+
+    assert "Imported 5 of 5 rows: 5 new, 0 updated, 0 skipped" in out
+    assert "rows/s" in out
+    assert "1 full card number(s) were reduced to their last four digits" in out
+    assert Transaction.objects.count() == 5
+
+
+def test_it_reads_stdin_for_a_dash(db, monkeypatch):
+    out, _ = run("-", stdin=DATA.read_text(), monkeypatch=monkeypatch)
+
+    assert "5 new" in out
+    assert Transaction.objects.count() == 5
+
+
+def test_it_lists_every_bad_row_and_imports_nothing(db, tmp_path):
+    rows = json.loads(DATA.read_text())
+    rows[1]["client_phone"] = "call me"
+    rows[3]["transaction_date"] = "yesterday"
+    path = write_rows(tmp_path, rows)
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="2 of 5 rows are bad; nothing was imported"):
+        call_command("import_transactions", path, stdout=io.StringIO(), stderr=err)
+
+    report = err.getvalue()
+    assert "index 1, id TXN002: client_phone:" in report
+    assert "index 3, id TXN004: transaction_date:" in report
+    assert not Transaction.objects.exists()
+
+
+def test_skip_invalid_imports_the_rest_and_lists_the_bad(db, tmp_path):
+    rows = json.loads(DATA.read_text())
+    rows[0]["action"] = "Escalated"
+    out, err = run(write_rows(tmp_path, rows), "--skip-invalid")
+
+    assert "Imported 4 of 5 rows: 4 new, 0 updated, 1 skipped" in out
+    assert "index 0, id TXN001: action:" in err
+    assert not Transaction.objects.filter(public_id="TXN001").exists()
+    assert Transaction.objects.count() == 4
+
+
+def test_dry_run_writes_nothing(db):
+    out, _ = run(str(DATA), "--dry-run")
+
+    assert "Would import 5 of 5 rows: 5 new" in out
+    assert "Dry run: nothing was written." in out
+    assert not Transaction.objects.exists()
+
+
+def test_a_second_import_updates_instead_of_duplicating(db):
+    run(str(DATA))
+    out, _ = run(str(DATA))
+
+    assert "0 new, 5 updated" in out
+    assert Transaction.objects.count() == 5
+
+
+def test_it_refuses_a_file_that_is_not_json(db, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("[{not json")
+
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run(str(path))
+
+
+def test_it_refuses_json_that_is_not_a_list(db, tmp_path):
+    with pytest.raises(CommandError, match="expected a JSON array"):
+        run(write_rows(tmp_path, {"id": "TXN001"}))
+
+
+def test_it_says_when_the_file_is_missing(db, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        run(str(tmp_path / "nowhere.json"))

@@ -1,0 +1,219 @@
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from transactions.importer import (
+    ImportRejected,
+    import_rows,
+    parse_amount,
+    parse_date,
+    seed_row,
+)
+from transactions.models import AuditEntry, CallAttempt, Status, Transaction
+
+DATA = Path(__file__).parent / "data" / "flask_transactions.json"
+
+
+def flask_rows():
+    return json.loads(DATA.read_text())
+
+
+def good_row(**fields):
+    row = {
+        "id": "TXN900",
+        "client_name": "Asha Rao",
+        "card_number": "***4821",
+        "client_phone": "+14155550101",
+        "amount": 2500.75,
+        "bank_name": "HDFC Bank",
+        "merchant_name": "Croma",
+        "transaction_date": "15/03/2025",
+        "action": "Pending",
+    }
+    row.update(fields)
+    return row
+
+
+def test_it_imports_the_flask_apps_rows(db):
+    result = import_rows(flask_rows())
+
+    assert (result.created, result.updated, result.skipped) == (5, 0, 0)
+    first = Transaction.objects.get(public_id="TXN001")
+    assert first.client_name == "Asha Rao"
+    assert first.card_last4 == "4821"
+    assert first.phone == "+14155550101"
+    assert first.amount == Decimal("2500.75")
+    assert first.transaction_date == date(2025, 3, 15)
+    assert first.status == Status.RESOLVED
+    assert Transaction.objects.get(public_id="TXN002").status == Status.FRAUD
+    # A row without an action is new, as in the Flask app.
+    assert Transaction.objects.get(public_id="TXN005").status == Status.PENDING
+
+
+def test_it_reduces_a_full_card_number_to_its_last_four(db):
+    result = import_rows(flask_rows())
+
+    assert result.pans_reduced == 1
+    txn = Transaction.objects.get(public_id="TXN002")
+    assert txn.card_last4 == "1111"
+    stored = json.dumps(list(Transaction.objects.values()), default=str)
+    assert "4111111111111111" not in stored
+    assert "4111 1111" not in stored
+
+
+def test_it_normalises_phones_to_e164(db):
+    import_rows(flask_rows())
+
+    assert Transaction.objects.get(public_id="TXN002").phone == "+14155550102"
+    assert Transaction.objects.get(public_id="TXN004").phone == "+442079460104"
+
+
+def test_it_reads_seed_and_iso_dates():
+    assert parse_date("15/03/2025") == date(2025, 3, 15)
+    assert parse_date("2025-03-15") == date(2025, 3, 15)
+    assert parse_date("2025-03-15T10:30:00+05:30") == date(2025, 3, 15)
+    for bad in ("31/02/2025", "03-15-2025", "", None, 20250315):
+        with pytest.raises(ValidationError):
+            parse_date(bad)
+
+
+def test_it_reads_amounts_exactly():
+    assert parse_amount(2500.75) == Decimal("2500.75")
+    assert parse_amount("1,249.50") == Decimal("1249.50")
+    assert parse_amount(7) == Decimal("7.00")
+    for bad in (-1, "abc", None, True, 0.1 + 0.2, "NaN", "1e20"):
+        with pytest.raises(ValidationError):
+            parse_amount(bad)
+
+
+def test_it_names_every_bad_row_and_imports_nothing(db):
+    rows = [
+        good_row(id="TXN001"),
+        good_row(id="TXN002", client_phone="12"),
+        good_row(id="TXN003"),
+        good_row(id="TXN004", transaction_date="32/01/2025", action="Maybe"),
+        "not an object",
+        good_row(id="bad id!"),
+        good_row(id="TXN001"),
+        good_row(id="TXN008", card_number="12345678"),
+        good_row(id="TXN009", amount=-5, client_name=""),
+    ]
+
+    with pytest.raises(ImportRejected) as caught:
+        import_rows(rows)
+
+    errors = {(e.index, e.id, e.field) for e in caught.value.result.errors}
+    assert errors == {
+        (1, "TXN002", "client_phone"),
+        (3, "TXN004", "transaction_date"),
+        (3, "TXN004", "action"),
+        (4, "", "row"),
+        (5, "bad id!", "id"),
+        (6, "TXN001", "id"),
+        (7, "TXN008", "card_number"),
+        (8, "TXN009", "amount"),
+        (8, "TXN009", "client_name"),
+    }
+    assert caught.value.result.skipped == 7
+    assert all(e.reason for e in caught.value.result.errors)
+    assert "id: same id as index 0" in str(
+        next(e for e in caught.value.result.errors if e.index == 6)
+    )
+    assert not Transaction.objects.exists()
+
+
+def test_it_imports_the_good_rows_when_asked_to_skip_the_bad(db):
+    rows = [
+        good_row(id="TXN001"),
+        good_row(id="TXN002", client_phone="nope"),
+        good_row(id="TXN003"),
+    ]
+
+    result = import_rows(rows, skip_invalid=True)
+
+    assert (result.created, result.skipped) == (2, 1)
+    assert [e.id for e in result.errors] == ["TXN002"]
+    assert set(Transaction.objects.values_list("public_id", flat=True)) == {"TXN001", "TXN003"}
+
+
+def test_a_dry_run_counts_but_writes_nothing(db, make_transaction):
+    make_transaction(public_id="TXN001", merchant_name="Croma Electronics")
+
+    rows = [good_row(id="TXN001", merchant_name="Flipkart"), good_row(id="TXN002")]
+
+    result = import_rows(rows, dry_run=True)
+
+    assert (result.created, result.updated, result.imported) == (1, 1, False)
+    assert list(Transaction.objects.values_list("public_id", flat=True)) == ["TXN001"]
+    assert Transaction.objects.get().merchant_name == "Croma Electronics"
+
+
+def test_importing_twice_changes_nothing_the_second_time(db):
+    import_rows(flask_rows())
+    before = list(Transaction.objects.order_by("id").values_list("pk", "public_id", "phone"))
+
+    result = import_rows(flask_rows())
+
+    assert (result.created, result.updated) == (0, 5)
+    after = list(Transaction.objects.order_by("id").values_list("pk", "public_id", "phone"))
+    assert after == before
+
+
+def test_an_upsert_updates_fields_and_bumps_updated_at_but_keeps_history(db, make_transaction, sam):
+    txn = make_transaction(public_id="TXN001", client_name="Old Name", phone="+14155550109")
+    txn.set_phone_by(sam, "+14155550108")
+    CallAttempt.objects.create(transaction=txn, call_sid="CA1")
+    long_ago = timezone.now() - timedelta(days=1)
+    Transaction.objects.filter(pk=txn.pk).update(updated_at=long_ago)
+    created_at = Transaction.objects.get(pk=txn.pk).created_at
+
+    import_rows([good_row(id="TXN001", client_name="New Name", action="Resolved")])
+
+    txn.refresh_from_db()
+    assert (txn.client_name, txn.status) == ("New Name", Status.RESOLVED)
+    assert txn.updated_at > long_ago
+    assert txn.created_at == created_at
+    assert txn.calls.count() == 1
+    assert AuditEntry.objects.filter(transaction=txn).count() == 1
+
+
+def test_seed_row_gives_the_flask_apps_shape_with_a_masked_card(make_transaction):
+    txn = make_transaction(public_id="TXN010", card_last4="9876", amount=Decimal("2500.75"))
+
+    assert seed_row(txn) == {
+        "id": "TXN010",
+        "client_name": "Asha Rao",
+        "card_number": "***9876",
+        "client_phone": "+14155550101",
+        "amount": 2500.75,
+        "bank_name": "Example Bank",
+        "merchant_name": "Croma Electronics",
+        "transaction_date": "15/03/2025",
+        "action": "Pending",
+    }
+
+
+def test_status_counts_and_search_follow_an_upsert(db):
+    # The upsert is one INSERT ... ON CONFLICT per batch: what the database keeps
+    # beside the table for counts and search must follow it like any other write.
+    import_rows(flask_rows())
+    changed = flask_rows()
+    changed[0].update(action="Pending", merchant_name="Nykaa Fashion")
+    import_rows(changed)
+
+    counts = Transaction.objects.status_counts()
+
+    grouped = dict.fromkeys(Status.values, 0)
+    for txn in Transaction.objects.all():
+        grouped[txn.status] += 1
+    assert counts == grouped
+    assert counts[Status.PENDING] == 2
+    assert list(Transaction.objects.search("nykaa").values_list("public_id", flat=True)) == [
+        "TXN001"
+    ]
+    assert not Transaction.objects.search("Croma").exists()

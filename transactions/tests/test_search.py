@@ -1,0 +1,133 @@
+"""Transaction.objects.search(q): indexed, and the same rows on SQLite and PostgreSQL.
+
+The expected rows below are fixed, so the suite passing on both databases
+shows both match the same rows (rules in transactions/indexed.py).
+"""
+
+import pytest
+
+from transactions.models import Transaction
+
+
+@pytest.fixture
+def rows(make_transaction):
+    make_transaction(
+        public_id="TXN-A1",
+        client_name="Asha Rao",
+        phone="+919876543210",
+        merchant_name="Croma Electronics",
+        bank_name="Example Bank",
+    )
+    make_transaction(
+        public_id="TXN-B2",
+        client_name="Ravi Kumar",
+        phone="+14155550101",
+        merchant_name="Big Bazaar",
+        bank_name="State Bank",
+    )
+    make_transaction(
+        public_id="TXN-C3",
+        client_name="Zoë O'Brien \"Zo\"",
+        phone="+447700900123",
+        merchant_name="100% Pure_Juice",
+        bank_name="Example Bank",
+    )
+    make_transaction(
+        public_id="ASH",
+        client_name="Meera Iyer",
+        phone="+919812345678",
+        merchant_name="Flipkart",
+        bank_name="HDFC",
+    )
+
+
+def _ids(q):
+    return sorted(Transaction.objects.search(q).values_list("public_id", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # Name, merchant and bank: substrings of three or more characters, any case.
+        ("asha", ["TXN-A1"]),
+        ("SHA R", ["TXN-A1"]),
+        ("kumar", ["TXN-B2"]),
+        ("croma", ["TXN-A1"]),
+        ("bazaar", ["TXN-B2"]),
+        ("example bank", ["TXN-A1", "TXN-C3"]),
+        ("  hdfc  ", ["ASH"]),
+        # The ID: exact, any case, even when short; never a substring of it.
+        ("txn-b2", ["TXN-B2"]),
+        ("TXN-", []),
+        # "ash" is an ID and a substring of "Asha".
+        ("ash", ["ASH", "TXN-A1"]),
+        # Phone: the query's digits, three or more, as a substring of the number.
+        ("98765", ["TXN-A1"]),
+        ("+91 98765 43210", ["TXN-A1"]),
+        ("555", ["TXN-B2"]),
+        ("+91", []),
+        ("919", ["ASH", "TXN-A1"]),
+        # Too short for a substring: nothing (not everything).
+        ("as", []),
+        ("91", []),
+        # Characters that mean something to LIKE or FTS5 match literally.
+        ("100%", ["TXN-C3"]),
+        ("e_j", ["TXN-C3"]),
+        ("o'b", ["TXN-C3"]),
+        ('"zo"', ["TXN-C3"]),
+        ("a* OR b", []),
+        ("%%%", []),
+        # Unicode letters match themselves and their other case.
+        ("zoë", ["TXN-C3"]),
+        ("ZOË", ["TXN-C3"]),
+        ("nobody", []),
+    ],
+)
+def test_it_matches_the_documented_rows(rows, q, expected):
+    assert _ids(q) == expected
+
+
+def test_an_empty_query_matches_everything(rows):
+    assert len(_ids("")) == 4
+    assert len(_ids("   ")) == 4
+
+
+def test_it_finds_a_renamed_customer_by_the_new_name_only(rows):
+    Transaction.objects.filter(public_id="TXN-B2").update(client_name="Priya Nair")
+    assert _ids("ravi") == []
+    assert _ids("priya") == ["TXN-B2"]
+
+
+def test_it_finds_a_changed_phone_by_the_new_number_only(rows, sam):
+    t = Transaction.objects.get(public_id="TXN-B2")
+    t.set_phone_by(sam, "+14155559999")
+    assert _ids("5550101") == []
+    assert _ids("5559999") == ["TXN-B2"]
+
+
+def test_it_forgets_deleted_rows(rows):
+    Transaction.objects.filter(public_id="TXN-A1").delete()
+    assert _ids("asha") == []
+
+
+def test_it_sees_rows_upserted_in_bulk(rows):
+    t = Transaction.objects.get(public_id="TXN-A1")
+    t.pk = None
+    t.public_id = "TXN-NEW"
+    t.client_name = "Kavya Menon"
+    existing = Transaction.objects.get(public_id="TXN-B2")
+    existing.merchant_name = "Reliance Digital"
+    Transaction.objects.bulk_create(
+        [t, existing],
+        update_conflicts=True,
+        unique_fields=["public_id"],
+        update_fields=["merchant_name"],
+    )
+    assert _ids("kavya") == ["TXN-NEW"]
+    assert _ids("reliance") == ["TXN-B2"]
+    assert _ids("bazaar") == []
+
+
+def test_it_combines_with_other_filters_and_ordering(rows):
+    found = Transaction.objects.filter(bank_name="Example Bank").search("bank").order_by("-id")
+    assert [t.public_id for t in found] == ["TXN-C3", "TXN-A1"]

@@ -1,0 +1,1 @@
+"""Thin views over voiceflow's modules: one module per group of endpoints."""
