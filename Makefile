@@ -16,7 +16,7 @@ TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false PUBLIC_URL=http://testserver \
 	TWILIO_SID= TWILIO_AUTH_TOKEN= TWILIO_API_BASE_URL= DATABASE_URL= STATIC_MANIFEST=false
 
-.PHONY: help python venv dev run test test-sqlite test-postgres lint browser bench loadtest clean
+.PHONY: help python venv dev run test test-sqlite test-postgres lint browser wrk bench loadtest clean
 
 help:
 	@echo "make run    install, migrate, load sample data, start web + worker (Ctrl-C stops both)"
@@ -85,7 +85,14 @@ test: lint test-sqlite
 		echo "SKIPPED: the PostgreSQL half (no server answered at $(PG_URL))"; \
 	fi
 
-bench: dev
+# Debian's wrk is the load generator; installed when missing (CI runs as root).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the benchmarks..."; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; }
+
+bench: dev wrk
 	$(PY) bench/run.py
 
 loadtest: dev

@@ -303,7 +303,7 @@ def main():
         results["runs"].append(run_load("postgresql", bench.reset_postgres_at(PG_URL), 2, 2))
     else:
         results["skipped"].append(f"postgresql: no server answered at {PG_URL}")
-    (bench.BENCH / "loadtest-results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (VAR / "loadtest-results.json").write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
     for skipped in results["skipped"]:
         print(f"SKIPPED {skipped}")

@@ -18,6 +18,7 @@ import phonenumbers
 SCHEMA_PATH = Path(__file__).parent / "data" / "twilio_calls_schema.json"
 API_VERSION = "2010-04-01"
 EVENTS = ("initiated", "ringing", "answered", "completed")
+MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
 # Twilio's magic test numbers and the errors they give (NOTES: test credentials).
 MAGIC_TO = {
     "+15005550001": (21217, "Phone number does not appear to be valid"),
@@ -122,6 +123,8 @@ def check_create(form) -> dict:
     if "Url" not in data:
         # The simulator plays our own webhooks: inline Twiml or an ApplicationSid is not for it.
         raise TwilioError(21205, "Url parameter is required (the simulator needs a Url)")
+    if data.get("MachineDetection", "Enable") not in MACHINE_DETECTION:
+        raise TwilioError(21200, f"Invalid MachineDetection: {data['MachineDetection']}")
     events = data.get("StatusCallbackEvent", [])
     unknown = [e for e in events if e not in EVENTS]
     if unknown:

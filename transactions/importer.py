@@ -6,8 +6,8 @@
 
 Import is all or nothing: every row is checked first, and one bad row stops
 the whole import with a report naming each bad row (unless skip_invalid).
-Rows are upserted by id in batches of one INSERT ... ON CONFLICT DO UPDATE
-each, inside one database transaction, so 100,000 rows take seconds.
+Rows are upserted by id, a batch per INSERT ... ON CONFLICT DO UPDATE, all
+inside one database transaction, so 100,000 rows take seconds.
 """
 
 import json
@@ -17,7 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import CharField
 from django.utils import timezone
 
 from .cards import card_last4, mask
@@ -35,7 +36,8 @@ SEED_FIELDS = [
     "transaction_date",
     "action",
 ]
-# Written on every upsert; created_at and the call/queue fields are left as they are.
+# Written by an upsert (when one of them changes); created_at, the answers and the
+# call/queue fields of an existing row are left as they are.
 UPSERT_FIELDS = [
     "client_name",
     "card_last4",
@@ -50,6 +52,7 @@ UPSERT_FIELDS = [
 BATCH_SIZE = 1000
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_SEED_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _STATUS_BY_LABEL = {label.casefold(): label for label in Status.values}
 _MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 _TEXT_LIMITS = {"client_name": 200, "bank_name": 200, "merchant_name": 200}
@@ -71,6 +74,7 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     pans_reduced: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
@@ -142,16 +146,13 @@ def parse_date(value) -> date:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("missing")
     text = value.strip()
-    for parse in (
-        lambda s: datetime.strptime(s, "%d/%m/%Y").date(),
-        date.fromisoformat,
-        lambda s: datetime.fromisoformat(s).date(),
-    ):
-        try:
-            return parse(text)
-        except ValueError:
-            continue
-    raise ValidationError(f"“{text}” is not a date; use dd/mm/yyyy or yyyy-mm-dd")
+    try:
+        if seed := _SEED_DATE.match(text):
+            day, month, year = map(int, seed.groups())
+            return date(year, month, day)
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValidationError(f"“{text}” is not a date; use dd/mm/yyyy or yyyy-mm-dd") from None
 
 
 def parse_action(value) -> str:
@@ -205,8 +206,8 @@ def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
     return values, problems, reduced
 
 
-def parse_rows(data: list) -> tuple[list[Transaction], ImportResult]:
-    """Check every row; return the good ones as unsaved Transactions and a result with the bad."""
+def parse_rows(data: list) -> tuple[list[dict], ImportResult]:
+    """Check every row; return the good ones as model field values, and a result with the bad."""
     result = ImportResult(rows=len(data))
     good, seen, phone_cache = [], {}, {}
     for index, row in enumerate(data):
@@ -222,7 +223,7 @@ def parse_rows(data: list) -> tuple[list[Transaction], ImportResult]:
             continue
         seen[row_id] = index
         result.pans_reduced += reduced
-        good.append(Transaction(**values))
+        good.append(values)
     return good, result
 
 
@@ -233,38 +234,100 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
     """Validate `data` (the seed's shape) and upsert it by id.
 
     Raises ImportRejected (nothing written) when a row is bad and skip_invalid
-    is false. With dry_run nothing is written either; the result says what
-    would have happened.
+    is false. A dry run does the whole import and rolls it back, so its counts
+    are exact and nothing is kept.
     """
     good, result = parse_rows(data)
     result.dry_run = dry_run
     if result.errors and not skip_invalid:
         raise ImportRejected(result)
 
-    now = timezone.now()
+    upsert = _Upsert(connections[Transaction.objects.db], timezone.now())
     with transaction.atomic():
-        for start in range(0, len(good), BATCH_SIZE):
-            batch = good[start : start + BATCH_SIZE]
-            existing = set(
-                Transaction.objects.filter(public_id__in=[t.public_id for t in batch]).values_list(
-                    "public_id", flat=True
-                )
-            )
-            result.updated += len(existing)
-            result.created += len(batch) - len(existing)
-            if dry_run:
-                continue
-            for txn in batch:
-                txn.created_at = now
-                txn.updated_at = now  # the dashboard's poll picks up every imported row
-            Transaction.objects.bulk_create(
-                batch,
-                update_conflicts=True,
-                unique_fields=["public_id"],
-                update_fields=UPSERT_FIELDS,
-            )
+        for start in range(0, len(good), upsert.batch_size):
+            batch = good[start : start + upsert.batch_size]
+            ids = [row["public_id"] for row in batch]
+            existing = Transaction.objects.filter(public_id__in=ids).count()
+            written = upsert(batch)
+            result.created += len(batch) - existing
+            result.updated += written - (len(batch) - existing)
+            result.unchanged += len(batch) - written
+        if dry_run:
+            transaction.set_rollback(True)
     result.imported = not dry_run
     return result
+
+
+class _Upsert:
+    """INSERT ... ON CONFLICT (public_id) DO UPDATE, many rows a statement.
+
+    Hand-written because the ORM's bulk_create spent two thirds of an import
+    building SQL, and it cannot skip rows that did not change: here an existing
+    row is rewritten only when the file changes it, so a repeated import leaves
+    rows, their updated_at and the dashboard alone. SQLite takes the rows as
+    VALUES; PostgreSQL as one array per column through UNNEST (as Django's own
+    bulk_create does there), so the statement stays small however many rows.
+    """
+
+    def __init__(self, connection, now):
+        self.connection = connection
+        self.unnest = connection.vendor == "postgresql"
+        meta = Transaction._meta
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        # Columns the file does not give get their model default (the timestamps: now).
+        self.defaults = {
+            f.attname: f.get_db_prep_save(
+                now if f.attname in ("created_at", "updated_at") else f.get_default(), connection
+            )
+            for f in self.fields
+        }
+        self.prepare = {
+            f.attname: None if isinstance(f, CharField) else f.get_db_prep_save for f in self.fields
+        }
+        if self.unnest:
+            self.batch_size = BATCH_SIZE * 5
+        else:
+            most = connection.features.max_query_params or 10_000
+            self.batch_size = max(1, min(BATCH_SIZE, most // len(self.fields)))
+
+        qn = connection.ops.quote_name
+        table = qn(meta.db_table)
+        compared = [meta.get_field(name).column for name in UPSERT_FIELDS if name != "updated_at"]
+        # Only quoted names from the model go into the SQL; every value is a parameter.
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        self.head = f"INSERT INTO {table} ({columns}) "
+        self.one_row = f"({', '.join(['%s'] * len(self.fields))})"
+        self.arrays = ", ".join(
+            f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in self.fields
+        )
+        self.tail = (
+            f" ON CONFLICT ({qn(meta.get_field('public_id').column)}) DO UPDATE SET "
+            + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in [*compared, "updated_at"])
+            + " WHERE "
+            + " OR ".join(f"{table}.{qn(c)} <> excluded.{qn(c)}" for c in compared)
+        )
+
+    def _values(self, row):
+        for f in self.fields:
+            if f.attname not in row:
+                yield self.defaults[f.attname]
+            elif prepare := self.prepare[f.attname]:
+                yield prepare(row[f.attname], self.connection)
+            else:
+                yield row[f.attname]
+
+    def __call__(self, rows: list[dict]) -> int:
+        """Write `rows`; return how many were inserted or changed."""
+        values = [list(self._values(row)) for row in rows]
+        if self.unnest:
+            sql = f"{self.head}SELECT * FROM UNNEST({self.arrays}){self.tail}"  # noqa: S608
+            params = [list(column) for column in zip(*values, strict=True)]
+        else:
+            sql = f"{self.head}VALUES {', '.join([self.one_row] * len(rows))}{self.tail}"
+            params = [value for row in values for value in row]
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
 
 
 def seed_row(txn) -> dict:

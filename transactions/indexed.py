@@ -15,7 +15,7 @@ without reading every row.
 """
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 MIN_SUBSTRING = 3
@@ -38,7 +38,8 @@ def search_filter(q: str, using: str) -> Q:
     if connections[using].vendor == "sqlite":
         # Constant SQL; q reaches the database only as bound parameters.
         return Q(pk__in=RawSQL(*_sqlite_matches(q, text, digits)))  # noqa: S611
-    # PostgreSQL: the ORM's own lookups, served by the trigram and UPPER() indexes.
+    # PostgreSQL: the ORM's own lookups, served by the trigram and UPPER() indexes,
+    # collected first (see _IdInArray) so the matches never depend on the LIMIT.
     match = Q(public_id__iexact=q)
     if text:
         match |= (
@@ -48,7 +49,31 @@ def search_filter(q: str, using: str) -> Q:
         )
     if digits:
         match |= Q(phone__contains=digits)
-    return match
+    from .models import Transaction
+
+    matching = Transaction.objects.using(using).filter(match).order_by().values("pk")
+    return Q(_IdInArray(F("pk"), Subquery(matching)))
+
+
+class _IdInArray(Func):
+    """`id = ANY(ARRAY(SELECT id ... matching))`: the matching ids first, then the rows.
+
+    With a plain WHERE, a small LIMIT (the paginator asks for exactly as many
+    rows as it counted) tempts PostgreSQL's planner into walking the date
+    index until it has found them, reading most of the table when the
+    matches are old. An ARRAY() subquery cannot be pulled up into a join, so
+    the trigram indexes always answer first, and the page is the matches
+    sorted.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk, ids = self.get_source_expressions()
+        pk_sql, pk_params = compiler.compile(pk)
+        ids_sql, ids_params = compiler.compile(ids)
+        return f"{pk_sql} = ANY(ARRAY{ids_sql})", (*pk_params, *ids_params)
 
 
 def _fts_phrase(s: str) -> str:

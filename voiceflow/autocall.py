@@ -177,7 +177,9 @@ def retry_plan(txn: Transaction) -> RetryPlan | None:
     action (a manual call, a status set by hand, a phone edit) and holds the
     automatic calls since. Its last call must have gone unanswered (no answer,
     busy, voicemail, dropped); it may hold at most 1 + len(delays) calls, all
-    within CALL_RETRY_WINDOW_HOURS of its first.
+    within CALL_RETRY_WINDOW_HOURS of its first. And a retry never makes more
+    than 1 + len(delays) automatic calls within any CALL_RETRY_WINDOW_HOURS,
+    even when an analyst asked again for a bulk call meanwhile.
     """
     if txn.opted_out_at or txn.status not in AUTO_CALLABLE_STATUSES:
         return None
@@ -196,7 +198,15 @@ def retry_plan(txn: Transaction) -> RetryPlan | None:
         return None
     delay = timedelta(minutes=settings.CALL_RETRY_DELAYS_MINUTES[len(series) - 1])
     due = (last.ended_at or last.created_at) + delay
-    if due > series[0].created_at + timedelta(hours=settings.CALL_RETRY_WINDOW_HOURS):
+    window = timedelta(hours=settings.CALL_RETRY_WINDOW_HOURS)
+    if due > series[0].created_at + window:
+        return None
+    recent = [
+        call
+        for call in _counted_calls(txn).filter(created_at__gt=due - window)
+        if call.trigger in AUTOMATIC_TRIGGERS
+    ]
+    if len(recent) >= max_calls():
         return None
     return RetryPlan(number=len(series) + 1, total=max_calls(), due_at=due)
 

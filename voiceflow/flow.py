@@ -88,11 +88,18 @@ def _confidence(value) -> float | None:
         return None
 
 
+_MAX_COLUMN_INT = 2**31 - 1  # what an IntegerField holds on every database
+
+
 def _int(value) -> int | None:
+    """A non-negative integer that fits our columns, or None (absent or nonsense)."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    if number is None or not 0 <= number <= _MAX_COLUMN_INT:
+        return None
+    return number
 
 
 # --- finding the call
@@ -107,6 +114,8 @@ def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
     """
     # Locked until the caller's transaction ends: one webhook of a call at a time, so a
     # retried request waits and then sees the step already moved on.
+    if len(call_sid) > CallAttempt._meta.get_field("call_sid").max_length:
+        return None  # no SID of ours is that long
     attempts = CallAttempt.objects.select_related("transaction").select_for_update(of=("self",))
     if call_sid:
         attempt = attempts.filter(call_sid=call_sid, transaction__public_id=public_id).first()
@@ -366,7 +375,7 @@ def _finish(attempt: CallAttempt, call_status: str, params) -> None:
         outcome, new_status = CallOutcome.VOICEMAIL, Status.NOT_ANSWERED
     values = {"ended_at": timezone.now()}
     duration = _int(params.get("CallDuration"))
-    if duration is not None and duration >= 0:
+    if duration is not None:
         values["duration_seconds"] = duration
     if answered_by:
         values["answered_by"] = answered_by

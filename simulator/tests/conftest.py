@@ -1,7 +1,13 @@
 """The simulator's test kit: a live server, the real twilio client aimed at it, fast clocks."""
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
 from twilio.rest import Client
 
 
@@ -38,7 +44,14 @@ def live(live_server, settings):
     """The live server as PUBLIC_URL and as Twilio's REST base URL, as in `make run`."""
     settings.PUBLIC_URL = live_server.url
     settings.TWILIO_API_BASE_URL = live_server.url + "/simulator/api"
-    return live_server
+    # The twilio client keeps its HTTP connection alive, and with it the server thread that
+    # answers it: that thread must not keep a database session open past each request, or
+    # PostgreSQL refuses to drop the test database at the end.
+    db_settings = connection.settings_dict
+    kept = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
+    yield live_server
+    db_settings["CONN_MAX_AGE"] = kept
 
 
 def twilio_client(sid=None, token=None) -> Client:
@@ -50,3 +63,26 @@ def twilio_client(sid=None, token=None) -> Client:
 @pytest.fixture
 def twilio(live):
     return twilio_client()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def _app_server():
+    server = ThreadedWSGIServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
+    server.set_app(get_wsgi_application())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def app_server(_app_server, settings):
+    """Our app over real HTTP for pages that never touch the database (the tiny TwiML app),
+    so the engine's tests keep the fast, rolled-back test transaction."""
+    settings.PUBLIC_URL = _app_server.url
+    return _app_server

@@ -106,6 +106,19 @@ def test_it_rejects_a_request_without_credentials(client):
     }
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer abc", "Basic !!!not-base64", "Basic " + base64.b64encode("é:ü".encode()).decode()],
+)
+def test_it_answers_malformed_credentials_with_401(client, header):
+    url = CALLS.format(sid=settings.TWILIO_SID)
+
+    response = client.post(url, _valid_form(), HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == 20003
+
+
 def test_it_rejects_another_accounts_calls(client):
     response = client.post(CALLS.format(sid="AC" + "1" * 32), _valid_form(), **_auth())
 
@@ -136,6 +149,7 @@ def test_it_rejects_an_invalid_to_number_for_the_real_client(twilio):
         ({"Method": "PUT"}, 21200),
         ({"Timeout": "soon"}, 21200),
         ({"StatusCallbackEvent": "hung-up"}, 21200),
+        ({"MachineDetection": "Maybe"}, 21200),
         ({"To": "+15005550002"}, 21214),
     ],
 )
@@ -211,9 +225,18 @@ def test_it_answers_an_unknown_call_with_twilios_404(client):
 
 
 def test_it_rejects_other_methods(client):
-    response = client.put(CALLS.format(sid=settings.TWILIO_SID), **_auth())
+    one = f"/simulator/api/2010-04-01/Accounts/{settings.TWILIO_SID}/Calls/CA{'0' * 32}.json"
 
-    assert response.status_code == 405
+    assert client.put(CALLS.format(sid=settings.TWILIO_SID), **_auth()).status_code == 405
+    assert client.post(one, **_auth()).status_code == 405
+
+
+@pytest.mark.parametrize("query", [{"StartTime>": "yesterday"}, {"Page": "two"}])
+def test_the_list_answers_bad_filters_with_twilios_error(client, query):
+    response = client.get(CALLS.format(sid=settings.TWILIO_SID), query, **_auth())
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 20001
 
 
 def test_it_needs_no_csrf_token(client):

@@ -55,19 +55,19 @@ def _said(call):
 
 
 @pytest.mark.parametrize(
-    ("phone", "status", "outcome", "call_state"),
+    ("phone", "status", "outcome", "call_state", "card"),
     [
-        ("+14155550100", Status.RESOLVED, CallOutcome.CONFIRMED, "completed"),
-        ("+14155550108", Status.RESOLVED, CallOutcome.CONFIRMED, "completed"),
-        ("+14155550101", Status.FRAUD, CallOutcome.DENIED, "completed"),
-        ("+14155550102", Status.FRAUD, CallOutcome.DENIED, "completed"),
-        ("+14155550109", Status.FRAUD, CallOutcome.DENIED, "completed"),
-        ("+14155550103", Status.NOT_ANSWERED, CallOutcome.NO_ANSWER, "no-answer"),
-        ("+14155550104", Status.NOT_ANSWERED, CallOutcome.BUSY, "busy"),
-        ("+14155550105", Status.NOT_ANSWERED, CallOutcome.VOICEMAIL, "completed"),
-        ("+14155550106", Status.DISCONNECTED, CallOutcome.UNCLEAR, "completed"),
-        ("+14155550107", Status.DISCONNECTED, CallOutcome.UNCLEAR, "completed"),
-        ("+14155550000", Status.DISCONNECTED, CallOutcome.FAILED, "failed"),
+        ("+14155550100", Status.RESOLVED, CallOutcome.CONFIRMED, "completed", ""),
+        ("+14155550108", Status.RESOLVED, CallOutcome.CONFIRMED, "completed", ""),
+        ("+14155550101", Status.FRAUD, CallOutcome.DENIED, "completed", "physical"),
+        ("+14155550102", Status.FRAUD, CallOutcome.DENIED, "completed", "virtual"),
+        ("+14155550109", Status.FRAUD, CallOutcome.DENIED, "completed", "virtual"),
+        ("+14155550103", Status.NOT_ANSWERED, CallOutcome.NO_ANSWER, "no-answer", ""),
+        ("+14155550104", Status.NOT_ANSWERED, CallOutcome.BUSY, "busy", ""),
+        ("+14155550105", Status.NOT_ANSWERED, CallOutcome.VOICEMAIL, "completed", ""),
+        ("+14155550106", Status.DISCONNECTED, CallOutcome.UNCLEAR, "completed", ""),
+        ("+14155550107", Status.DISCONNECTED, CallOutcome.UNCLEAR, "completed", ""),
+        ("+14155550000", Status.DISCONNECTED, CallOutcome.FAILED, "failed", ""),
     ],
     ids=[
         "confirms-by-voice",
@@ -84,23 +84,16 @@ def _said(call):
     ],
 )
 def test_each_scripted_customer_reaches_its_final_status(
-    live, make_transaction, phone, status, outcome, call_state
+    live, make_transaction, phone, status, outcome, call_state, card
 ):
     txn, attempt, call = _call(make_transaction, phone)
 
     assert txn.status == status
+    assert txn.card_delivery == card
     assert attempt.outcome == outcome
     assert call.state == call_state
     assert attempt.twilio_status == call_state
     assert attempt.call_sid == call.sid
-
-
-def test_a_denial_by_voice_records_the_card_wanted(live, make_transaction):
-    physical, _, _ = _call(make_transaction, "+14155550101")
-    virtual, _, _ = _call(make_transaction, "+14155550102")
-
-    assert (physical.authorized, physical.card_delivery) == (False, "physical")
-    assert (virtual.authorized, virtual.card_delivery) == (False, "virtual")
 
 
 def test_voicemail_is_detected_and_given_no_details(live, make_transaction):

@@ -1,4 +1,4 @@
-"""The call engine against a tiny TwiML app of our own, over real HTTP (live server)."""
+"""The call engine against a tiny TwiML app of our own, over real HTTP."""
 
 import pytest
 from django.conf import settings
@@ -8,10 +8,7 @@ from simulator.models import SimCall
 
 from . import twiml_app
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("simulator.tests.twiml_app"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("simulator.tests.twiml_app")]
 
 ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
@@ -21,13 +18,13 @@ def clean_log():
     twiml_app.received.clear()
 
 
-def _call(live, *, to="+14155550100", mode="", events=ALL_EVENTS, **fields):
+def _call(server, *, to="+14155550100", mode="", events=ALL_EVENTS, **fields):
     values = {
         "account_sid": settings.TWILIO_SID,
         "to": to,
         "from_number": "+15005550006",
-        "url": f"{live.url}/twiml/start" + (f"?mode={mode}" if mode else ""),
-        "status_callback": f"{live.url}/twiml/status",
+        "url": f"{server.url}/twiml/start" + (f"?mode={mode}" if mode else ""),
+        "status_callback": f"{server.url}/twiml/status",
         "status_callback_events": events,
         "persona": fields.pop("persona", to[-1]),
     }
@@ -43,15 +40,15 @@ def _statuses():
     return [r["params"]["CallStatus"] for r in _requests("status")]
 
 
-def test_every_request_is_signed_as_twilio_signs(live):
-    run_call(_call(live).sid)
+def test_every_request_is_signed_as_twilio_signs(app_server):
+    run_call(_call(app_server).sid)
 
     assert len(twiml_app.received) >= 6
     assert all(r["valid"] for r in twiml_app.received)
 
 
-def test_it_sends_the_status_callbacks_asked_for_in_sequence(live):
-    call = _call(live)
+def test_it_sends_the_status_callbacks_asked_for_in_sequence(app_server):
+    call = _call(app_server)
 
     assert run_call(call.sid) == "completed"
 
@@ -69,15 +66,15 @@ def test_it_sends_the_status_callbacks_asked_for_in_sequence(live):
     assert "CallDuration" in callbacks[-1]["params"]
 
 
-def test_with_no_events_named_only_completed_is_sent(live):
-    run_call(_call(live, events=[]).sid)
+def test_with_no_events_named_only_completed_is_sent(app_server):
+    run_call(_call(app_server, events=[]).sid)
 
     assert _statuses() == ["completed"]
     assert _requests("status")[0]["params"]["SequenceNumber"] == "0"
 
 
-def test_it_fetches_the_url_with_twilios_params(live):
-    call = _call(live, machine_detection="DetectMessageEnd")
+def test_it_fetches_the_url_with_twilios_params(app_server):
+    call = _call(app_server, machine_detection="DetectMessageEnd")
 
     run_call(call.sid)
 
@@ -89,8 +86,8 @@ def test_it_fetches_the_url_with_twilios_params(live):
     assert params["AnsweredBy"] == "human"
 
 
-def test_a_speech_answer_goes_to_the_relative_action(live):
-    call = _call(live, to="+14155550100")  # persona 0: says yes
+def test_a_speech_answer_goes_to_the_relative_action(app_server):
+    call = _call(app_server, to="+14155550100")  # persona 0: says yes
 
     run_call(call.sid)
 
@@ -106,16 +103,16 @@ def test_a_speech_answer_goes_to_the_relative_action(live):
     assert "Never spoken." not in said
 
 
-def test_a_keypad_answer_posts_digits(live):
-    run_call(_call(live, to="+14155550108").sid)  # persona 8: presses 1
+def test_a_keypad_answer_posts_digits(app_server):
+    run_call(_call(app_server, to="+14155550108").sid)  # persona 8: presses 1
 
     params = _requests("answer")[0]["params"]
     assert params["Digits"] == "1"
     assert "SpeechResult" not in params
 
 
-def test_silence_runs_the_verbs_after_gather_without_calling_the_action(live):
-    call = _call(live, to="+14155550106")  # persona 6: silent
+def test_silence_runs_the_verbs_after_gather_without_calling_the_action(app_server):
+    call = _call(app_server, to="+14155550106")  # persona 6: silent
 
     assert run_call(call.sid) == "completed"
 
@@ -125,16 +122,16 @@ def test_silence_runs_the_verbs_after_gather_without_calling_the_action(live):
     assert said[-3:] == ["We did not hear you.", "Goodbye.", "Final status: completed."]
 
 
-def test_silence_with_action_on_empty_result_calls_the_action_empty(live):
-    run_call(_call(live, to="+14155550106", mode="empty").sid)
+def test_silence_with_action_on_empty_result_calls_the_action_empty(app_server):
+    run_call(_call(app_server, to="+14155550106", mode="empty").sid)
 
     params = _requests("answer")[0]["params"]
     assert "SpeechResult" not in params
     assert "Digits" not in params
 
 
-def test_it_follows_a_redirect(live):
-    call = _call(live, to="+14155550106", mode="redirect")
+def test_it_follows_a_redirect(app_server):
+    call = _call(app_server, to="+14155550106", mode="redirect")
 
     run_call(call.sid)
 
@@ -143,8 +140,8 @@ def test_it_follows_a_redirect(live):
     assert "Second document." in [line["text"] for line in call.transcript]
 
 
-def test_mumbling_is_never_a_clear_answer(live):
-    run_call(_call(live, to="+14155550107").sid)
+def test_mumbling_is_never_a_clear_answer(app_server):
+    run_call(_call(app_server, to="+14155550107").sid)
 
     params = _requests("answer")[0]["params"]
     assert params["SpeechResult"] not in ("yes", "no")
@@ -159,8 +156,8 @@ def test_mumbling_is_never_a_clear_answer(live):
         ("+14155550000", "failed", ["initiated", "failed"]),
     ],
 )
-def test_unanswered_calls_end_with_their_status(live, to, state, statuses):
-    call = _call(live, to=to, persona="failed" if to.endswith("0000") else to[-1])
+def test_unanswered_calls_end_with_their_status(app_server, to, state, statuses):
+    call = _call(app_server, to=to, persona="failed" if to.endswith("0000") else to[-1])
 
     assert run_call(call.sid) == state
 
@@ -171,8 +168,8 @@ def test_unanswered_calls_end_with_their_status(live, to, state, statuses):
     assert call.duration == 0
 
 
-def test_voicemail_answers_as_a_machine(live):
-    call = _call(live, to="+14155550105", machine_detection="DetectMessageEnd")
+def test_voicemail_answers_as_a_machine(app_server):
+    call = _call(app_server, to="+14155550105", machine_detection="DetectMessageEnd")
 
     assert run_call(call.sid) == "completed"
 
@@ -181,13 +178,13 @@ def test_voicemail_answers_as_a_machine(live):
     assert _requests("status")[-1]["params"]["AnsweredBy"] == "machine_end_beep"
 
 
-def test_async_machine_detection_posts_its_result(live):
+def test_async_machine_detection_posts_its_result(app_server):
     call = _call(
-        live,
+        app_server,
         to="+14155550105",
         machine_detection="Enable",
         async_amd=True,
-        async_amd_status_callback=f"{live.url}/twiml/status?amd=1",
+        async_amd_status_callback=f"{app_server.url}/twiml/status?amd=1",
     )
 
     run_call(call.sid)
@@ -197,8 +194,8 @@ def test_async_machine_detection_posts_its_result(live):
     assert amd[0]["valid"]
 
 
-def test_a_failing_webhook_ends_the_call_with_an_application_error(live):
-    call = _call(live, url=f"{live.url}/twiml/broken")
+def test_a_failing_webhook_ends_the_call_with_an_application_error(app_server):
+    call = _call(app_server, url=f"{app_server.url}/twiml/broken")
 
     assert run_call(call.sid) == "completed"
 
@@ -209,14 +206,14 @@ def test_a_failing_webhook_ends_the_call_with_an_application_error(live):
     assert _statuses()[-1] == "completed"
 
 
-def test_an_unreachable_server_ends_the_call(live):
-    call = _call(live, url="http://127.0.0.1:9/nothing", status_callback="")
+def test_an_unreachable_server_ends_the_call(app_server):
+    call = _call(app_server, url="http://127.0.0.1:9/nothing", status_callback="")
 
     assert run_call(call.sid) == "completed"
 
 
-def test_a_call_is_played_only_once(live):
-    call = _call(live)
+def test_a_call_is_played_only_once(app_server):
+    call = _call(app_server)
     run_call(call.sid)
     count = len(twiml_app.received)
 
@@ -225,8 +222,9 @@ def test_a_call_is_played_only_once(live):
     assert len(twiml_app.received) == count
 
 
-def test_scripted_replies_come_before_the_persona(live):
-    call = _call(live, to="+14155550100", persona="scripted", scripted_replies=[{"digits": "2"}])
+def test_scripted_replies_come_before_the_persona(app_server):
+    replies = [{"digits": "2"}]
+    call = _call(app_server, to="+14155550100", persona="scripted", scripted_replies=replies)
 
     run_call(call.sid)
 

@@ -4,12 +4,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_tasks_db.models import DBTaskResult
 
 from simulator.models import SimCall
 from transactions.models import Status
 
+pytestmark = pytest.mark.django_db
 # The command serves our app on its own thread: the database must not hide in a transaction.
-pytestmark = pytest.mark.django_db(transaction=True)
+over_http = pytest.mark.django_db(transaction=True)
 
 
 def _simulate(*args):
@@ -18,6 +20,7 @@ def _simulate(*args):
     return out.getvalue()
 
 
+@over_http
 def test_it_plays_the_replies_given_and_prints_the_conversation(txn):
     out = _simulate("TXN001", "--say", "no", "--say", "no", "--say", "yes", "--say", "virtual")
 
@@ -28,8 +31,11 @@ def test_it_plays_the_replies_given_and_prints_the_conversation(txn):
     assert "Customer  virtual" in out
     assert "TXN001 is now Mark As Fraud" in out
     assert "card_delivery=virtual" in out
+    # Played here: nothing was left queued for a worker to play a second time.
+    assert not DBTaskResult.objects.exists()
 
 
+@over_http
 def test_it_presses_keys(txn):
     out = _simulate("TXN001", "--press", "1")
 
@@ -38,6 +44,7 @@ def test_it_presses_keys(txn):
     assert "(presses 1)" in out
 
 
+@over_http
 def test_it_plays_a_chosen_persona(txn):
     out = _simulate("TXN001", "--persona", "4")
 
@@ -60,6 +67,7 @@ def test_it_refuses_a_row_that_may_not_be_called(make_transaction):
     assert not SimCall.objects.exists()
 
 
+@over_http
 def test_it_explains_a_number_twilio_rejects(make_transaction):
     make_transaction(public_id="TXN010", phone="+15005550002")
 

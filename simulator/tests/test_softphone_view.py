@@ -3,11 +3,13 @@
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from simulator.engine import run_call
 from simulator.models import SimCall
@@ -128,6 +130,13 @@ def test_a_person_answers_a_ringing_call(analyst_client, alice):
     call.refresh_from_db()
     assert call.softphone_user == alice
     assert analyst_client.get(_url("state")).json()["call"]["sid"] == call.sid
+
+
+def test_a_call_cut_off_long_ago_does_not_hold_the_softphone(analyst_client, alice):
+    call = _ringing_call(softphone_user=alice, state="in-progress", ringing_on_softphone=False)
+    SimCall.objects.filter(pk=call.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+
+    assert analyst_client.get(_url("state")).json()["call"] is None
 
 
 def test_only_one_person_gets_the_call(analyst_client, client, make_transaction, sam):

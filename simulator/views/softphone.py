@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -21,6 +22,8 @@ from simulator.models import SimCall
 from simulator.personas import PERSONAS
 
 MAX_REPLY = 300
+STALE_AFTER = timedelta(minutes=3)
+RECENT = timedelta(hours=1)
 DIGITS = set("0123456789*#")
 
 
@@ -68,11 +71,13 @@ def _call_json(call: SimCall) -> dict:
 @require_GET
 @never_cache
 def state(request):
+    now = timezone.now()
     ringing = SimCall.objects.filter(ringing_on_softphone=True, softphone_user__isnull=True)
+    # The person's latest call: ended (to read back), or live. A call silent for minutes was
+    # cut off (its worker stopped) and would otherwise hold the softphone.
     mine = (
-        SimCall.objects.filter(
-            softphone_user=request.user, created_at__gte=timezone.now() - timedelta(hours=1)
-        )
+        SimCall.objects.filter(softphone_user=request.user, created_at__gte=now - RECENT)
+        .filter(Q(state__in=SimCall.ENDED) | Q(updated_at__gte=now - STALE_AFTER))
         .order_by("-created_at", "-id")
         .first()
     )

@@ -92,34 +92,57 @@
     }
   });
 
-  // The poll says which rows are on screen, so only those come back.
+  // The poll says what the page shows (rows and their versions, the counts),
+  // so only what differs comes back.
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.id !== "poll") {
       return;
     }
-    var ids = [];
+    var shown = [];
+    var stale = [];
     document.querySelectorAll("#rows tr[data-id]").forEach(function (row) {
-      ids.push(row.dataset.id);
+      shown.push(row.dataset.id + ":" + (row.dataset.v || ""));
+      if (row.dataset.stale) {
+        stale.push(row.dataset.id);
+      }
     });
-    event.detail.parameters.shown = ids.join(",");
+    event.detail.parameters.shown = shown.join(",");
+    if (stale.length) {
+      event.detail.parameters.stale = stale.join(",");
+    }
+    var counts = document.getElementById("counts");
+    if (counts) {
+      event.detail.parameters.counts = counts.dataset.counts || "";
+    }
   });
 
-  // Never replace a row under the analyst's cursor: their save answers with the fresh row.
+  // Never replace a row while the analyst types in it (their save answers with
+  // the fresh row); mark it, so the next poll sends it again.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
     if (active && active.matches("input, select, textarea") && target && target.contains(active)) {
       event.detail.shouldSwap = false;
+      target.dataset.stale = "1";
     }
   });
 
-  // New rows replace the "nothing here" line.
+  // New rows on top replace the "nothing here" line and push the last rows
+  // of the page off, so the page stays one page long.
   document.addEventListener("htmx:oobAfterSwap", function () {
     var rows = document.getElementById("rows");
-    if (rows && rows.querySelector("tr[data-id]")) {
+    if (!rows) {
+      return;
+    }
+    var all = rows.querySelectorAll("tr[data-id]");
+    if (all.length) {
       rows.querySelectorAll("tr.empty-row").forEach(function (row) {
         row.remove();
       });
+    }
+    var size = parseInt(rows.dataset.pageSize || "0", 10);
+    for (var i = size; size > 0 && i < all.length; i++) {
+      all[i].remove();
     }
   });
 

@@ -75,6 +75,14 @@ def is_callable(status):
     return status in CALLABLE_STATUSES
 
 
+@register.filter
+def row_version(updated_at) -> int:
+    """What a row on screen shows, as a number: its updated_at in microseconds."""
+    if updated_at is None:
+        return 0
+    return int(updated_at.timestamp()) * 1_000_000 + updated_at.microsecond
+
+
 @register.simple_tag
 def last_failure(txn):
     """The latest call's failure, e.g. "Twilio rejected the number (21211)"."""

@@ -77,6 +77,8 @@ json_values = st.recursive(
 fast = hypothesis_settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+# Refusals are all alike: fewer examples show them.
+quick = hypothesis_settings(fast, max_examples=12)
 
 
 @pytest.fixture(autouse=True)
@@ -176,7 +178,7 @@ def test_anonymous_requests_are_sent_to_sign_in_and_change_nothing(
     assert _snapshot() == before
 
 
-@fast
+@quick
 @given(path=st.sampled_from(POSTS), form=params)
 def test_a_user_without_a_role_changes_nothing(client, eve, rows, path, form):
     client.force_login(eve)
@@ -186,7 +188,7 @@ def test_a_user_without_a_role_changes_nothing(client, eve, rows, path, form):
     assert _snapshot() == before
 
 
-@fast
+@quick
 @given(path=st.sampled_from(POSTS), form=params)
 def test_a_post_without_the_csrf_token_changes_nothing(sam, rows, path, form):
     client = Client(enforce_csrf_checks=True)

@@ -230,6 +230,12 @@ def test_the_header_links_the_softphone_while_simulating(analyst_client, setting
     assert reverse("simulator:softphone") in page
 
 
+def test_the_header_has_no_softphone_with_real_twilio(analyst_client, settings, txn):
+    settings.SIMULATION = False
+    page = analyst_client.get("/").content.decode()
+    assert "Softphone" not in page
+
+
 def test_the_header_has_a_post_logout_form(analyst_client, txn):
     page = analyst_client.get("/").content.decode()
     assert f'method="post" action="{reverse("logout")}"' in page

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from transactions.models import Status, Transaction
+from transactions.templatetags.dashboard import row_version
 
 HTMX = {"HX-Request": "true"}
 
@@ -21,6 +22,13 @@ def _quiet_since_an_hour():
     now = timezone.now()
     Transaction.objects.update(updated_at=now - timedelta(hours=1))
     return _token(now - timedelta(minutes=10))
+
+
+def shown(*txns) -> str:
+    """The `shown` parameter of a page showing these rows as they are now in the database."""
+    for t in txns:
+        t.refresh_from_db()
+    return ",".join(f"{t.public_id}:{row_version(t.updated_at)}" for t in txns)
 
 
 def poll(client, since, **params):
@@ -66,7 +74,7 @@ def test_nothing_changed_is_an_empty_204_from_one_query(analyst_client, make_tra
         make_transaction()
     since = _quiet_since_an_hour()
     with CaptureQueriesContext(connection) as queries:
-        response = poll(analyst_client, since, shown="TXN001")
+        response = poll(analyst_client, since, shown="TXN001:1")
     assert response.status_code == 204
     assert response.content == b""
     on_transactions = [q["sql"] for q in queries if "transactions_transaction" in q["sql"]]
@@ -78,24 +86,58 @@ def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
     analyst_client, alice, make_transaction
 ):
     changed = make_transaction(public_id="CHG")
-    make_transaction(public_id="SAME")
+    same = make_transaction(public_id="SAME")
     since = _quiet_since_an_hour()
+    on_screen = shown(changed, same)
     changed.set_status_by(alice, Status.RESOLVED)
 
-    response = poll(analyst_client, since, shown="CHG,SAME")
+    response = poll(analyst_client, since, shown=on_screen)
     page = response.content.decode()
     assert response.status_code == 200
-    assert '<tr id="row-CHG" data-id="CHG" class="txn status-resolved" hx-swap-oob="true">' in page
+    assert '<tr id="row-CHG" data-id="CHG"' in page
+    assert 'class="txn status-resolved" hx-swap-oob="true">' in page
     assert "row-SAME" not in page
 
 
-def test_the_answer_carries_fresh_counts_and_a_newer_token(analyst_client, alice, make_transaction):
+def test_a_row_the_page_already_shows_is_not_sent_again(analyst_client, alice, make_transaction):
+    t = make_transaction(public_id="CHG")
+    since = _quiet_since_an_hour()
+    t.set_status_by(alice, Status.RESOLVED)
+    first = poll(analyst_client, since, shown="CHG:1")
+    assert "row-CHG" in first.content.decode()
+
+    # The next poll (same token: within the overlap) from a page showing the new version.
+    again = poll(
+        analyst_client,
+        since,
+        shown=shown(t),
+        counts=first.context["counts_signature"],
+    )
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert "row-CHG" not in page
+    assert '<nav id="counts"' not in page  # the counts are those on screen
+    assert '<div id="poll"' in page  # only the next token
+
+
+def test_a_row_the_page_could_not_update_is_sent_even_unchanged(analyst_client, make_transaction):
+    t = make_transaction(public_id="TYPING")
+    since = _quiet_since_an_hour()
+    response = poll(analyst_client, since, shown=shown(t), stale="TYPING")
+    assert response.status_code == 200
+    assert 'id="row-TYPING"' in response.content.decode()
+
+
+def test_the_answer_carries_fresh_counts_and_a_newer_token(
+    analyst_client, alice, make_transaction
+):
     t = make_transaction(public_id="CHG")
     make_transaction()
     since = _quiet_since_an_hour()
+    on_screen = shown(t)
     t.set_status_by(alice, Status.FRAUD)
 
-    response = poll(analyst_client, since, shown="CHG")
+    response = poll(analyst_client, since, shown=on_screen, counts="2,0,0,0,0,0")
     page = response.content.decode()
     assert '<nav id="counts"' in page and 'hx-swap-oob="true"' in page
     counts = {c["status"]: c["n"] for c in response.context["counts"]}
@@ -113,7 +155,7 @@ def test_a_changed_row_not_on_screen_only_updates_the_counts(
     since = _quiet_since_an_hour()
     t.set_status_by(alice, Status.RESOLVED)
     # Not on this page (page 2 gets no new rows), so no row is sent.
-    page = poll(analyst_client, since, shown="OTHER", page="2").content.decode()
+    page = poll(analyst_client, since, shown="OTHER:1", page="2").content.decode()
     assert "row-ELSEWHERE" not in page
     assert '<nav id="counts"' in page
 
@@ -124,7 +166,7 @@ def test_a_new_transaction_in_the_view_goes_on_top(analyst_client, make_transact
     make_transaction(public_id="NEWONE", client_name="Kavya Iyer")
     make_transaction(public_id="NOTMINE", client_name="Someone Else")
 
-    page = poll(analyst_client, since, shown="OLD", q="Kavya").content.decode()
+    page = poll(analyst_client, since, shown="OLD:1", q="Kavya").content.decode()
     assert '<tbody hx-swap-oob="afterbegin:#rows">' in page
     assert 'id="row-NEWONE"' in page
     assert "row-NOTMINE" not in page
@@ -142,3 +184,12 @@ def test_a_new_transaction_outside_the_status_filter_is_not_added(analyst_client
     make_transaction(public_id="NEWPENDING")
     page = poll(analyst_client, since, status=Status.FRAUD).content.decode()
     assert "row-NEWPENDING" not in page
+
+
+def test_a_garbled_shown_list_is_read_as_rows_with_no_version(analyst_client, make_transaction):
+    t = make_transaction(public_id="ODD")
+    since = _quiet_since_an_hour()
+    Transaction.objects.filter(pk=t.pk).update(updated_at=timezone.now())
+    response = poll(analyst_client, since, shown="ODD:" + "9" * 5000 + ",:,,x:y")
+    assert response.status_code == 200
+    assert 'id="row-ODD"' in response.content.decode()

@@ -27,7 +27,7 @@ def write_rows(tmp_path, rows):
 def test_it_imports_a_file_and_says_what_it_did(db):
     out, _ = run(str(DATA))
 
-    assert "Imported 5 of 5 rows: 5 new, 0 updated, 0 skipped" in out
+    assert "Imported 5 of 5 rows: 5 new, 0 updated, 0 unchanged, 0 skipped" in out
     assert "rows/s" in out
     assert "1 full card number(s) were reduced to their last four digits" in out
     assert Transaction.objects.count() == 5
@@ -61,7 +61,7 @@ def test_skip_invalid_imports_the_rest_and_lists_the_bad(db, tmp_path):
     rows[0]["action"] = "Escalated"
     out, err = run(write_rows(tmp_path, rows), "--skip-invalid")
 
-    assert "Imported 4 of 5 rows: 4 new, 0 updated, 1 skipped" in out
+    assert "Imported 4 of 5 rows: 4 new, 0 updated, 0 unchanged, 1 skipped" in out
     assert "index 0, id TXN001: action:" in err
     assert not Transaction.objects.filter(public_id="TXN001").exists()
     assert Transaction.objects.count() == 4
@@ -75,12 +75,18 @@ def test_dry_run_writes_nothing(db):
     assert not Transaction.objects.exists()
 
 
-def test_a_second_import_updates_instead_of_duplicating(db):
+def test_a_second_import_updates_instead_of_duplicating(db, tmp_path):
     run(str(DATA))
-    out, _ = run(str(DATA))
+    rows = json.loads(DATA.read_text())
+    rows[2]["amount"] = 1300
 
-    assert "0 new, 5 updated" in out
+    again, _ = run(str(DATA))
+    changed, _ = run(write_rows(tmp_path, rows))
+
+    assert "0 new, 0 updated, 5 unchanged" in again
+    assert "0 new, 1 updated, 4 unchanged" in changed
     assert Transaction.objects.count() == 5
+    assert Transaction.objects.get(public_id="TXN003").amount == 1300
 
 
 def test_it_refuses_a_file_that_is_not_json(db, tmp_path):

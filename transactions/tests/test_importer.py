@@ -143,25 +143,24 @@ def test_it_imports_the_good_rows_when_asked_to_skip_the_bad(db):
 
 def test_a_dry_run_counts_but_writes_nothing(db, make_transaction):
     make_transaction(public_id="TXN001", merchant_name="Croma Electronics")
-
-    rows = [good_row(id="TXN001", merchant_name="Flipkart"), good_row(id="TXN002")]
+    rows = [good_row(id="TXN001", merchant_name="Flipkart"), good_row(id="TXN003")]
+    before = list(Transaction.objects.order_by("id").values_list())
 
     result = import_rows(rows, dry_run=True)
 
     assert (result.created, result.updated, result.imported) == (1, 1, False)
-    assert list(Transaction.objects.values_list("public_id", flat=True)) == ["TXN001"]
-    assert Transaction.objects.get().merchant_name == "Croma Electronics"
+    assert list(Transaction.objects.order_by("id").values_list()) == before
 
 
 def test_importing_twice_changes_nothing_the_second_time(db):
     import_rows(flask_rows())
-    before = list(Transaction.objects.order_by("id").values_list("pk", "public_id", "phone"))
+    before = list(Transaction.objects.order_by("id").values_list())
 
     result = import_rows(flask_rows())
 
-    assert (result.created, result.updated) == (0, 5)
-    after = list(Transaction.objects.order_by("id").values_list("pk", "public_id", "phone"))
-    assert after == before
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 5)
+    # Not even updated_at: the dashboard has nothing new to fetch.
+    assert list(Transaction.objects.order_by("id").values_list()) == before
 
 
 def test_an_upsert_updates_fields_and_bumps_updated_at_but_keeps_history(db, make_transaction, sam):
@@ -172,8 +171,9 @@ def test_an_upsert_updates_fields_and_bumps_updated_at_but_keeps_history(db, mak
     Transaction.objects.filter(pk=txn.pk).update(updated_at=long_ago)
     created_at = Transaction.objects.get(pk=txn.pk).created_at
 
-    import_rows([good_row(id="TXN001", client_name="New Name", action="Resolved")])
+    result = import_rows([good_row(id="TXN001", client_name="New Name", action="Resolved")])
 
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
     txn.refresh_from_db()
     assert (txn.client_name, txn.status) == ("New Name", Status.RESOLVED)
     assert txn.updated_at > long_ago
@@ -217,3 +217,18 @@ def test_status_counts_and_search_follow_an_upsert(db):
         "TXN001"
     ]
     assert not Transaction.objects.search("Croma").exists()
+
+
+def test_it_counts_new_updated_and_unchanged_rows_across_batches(db, monkeypatch):
+    import_rows([good_row(id=f"TXN{n:03d}") for n in range(4)])
+    monkeypatch.setattr("transactions.importer.BATCH_SIZE", 1)  # a few rows a statement
+    rows = [good_row(id=f"TXN{n:03d}") for n in range(6)]
+    rows[1]["client_phone"] = "+14155550199"
+    rows[3]["transaction_date"] = "2025-03-16"
+
+    result = import_rows(rows)
+
+    assert (result.created, result.updated, result.unchanged) == (2, 2, 2)
+    assert Transaction.objects.count() == 6
+    assert Transaction.objects.get(public_id="TXN001").phone == "+14155550199"
+    assert Transaction.objects.get(public_id="TXN003").transaction_date == date(2025, 3, 16)

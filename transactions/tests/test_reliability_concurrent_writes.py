@@ -33,7 +33,7 @@ def _txn(public_id):
         public_id=public_id,
         client_name="Asha Rao",
         card_last4="4821",
-        phone="+919800000000",
+        phone="+919700000009",
         amount=Decimal("10.00"),
         bank_name="Example Bank",
         merchant_name="Croma",

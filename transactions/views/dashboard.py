@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from transactions.models import CallAttempt, Status, Transaction
-from transactions.templatetags.dashboard import STATUS_DISPLAY
+from transactions.templatetags.dashboard import STATUS_DISPLAY, row_version
 
 VIEW = "transactions.view_transaction"
 PAGE_SIZE = 50
@@ -108,6 +108,7 @@ def _counts(params, searched) -> dict:
     ]
     return {
         "counts": items,
+        "counts_signature": _counts_signature(items),
         "total": sum(counts.values()),
         "all_url": _query_string(params, status="", page=1),
     }
@@ -195,6 +196,21 @@ def dashboard(request):
     return response
 
 
+def _parse_shown(raw) -> dict[str, int | None]:
+    """ "ID:version,ID:version" (the rows on screen and what they show) → {id: version}."""
+    shown = {}
+    for item in raw.split(",")[: PAGE_SIZE * 2]:
+        public_id, _, version = item.partition(":")
+        if public_id:
+            # A version is a microsecond timestamp; anything else is no version.
+            shown[public_id] = int(version) if version.isdigit() and len(version) <= 20 else None
+    return shown
+
+
+def _counts_signature(counts) -> str:
+    return ",".join(str(c["n"]) for c in counts)
+
+
 @require_GET
 @never_cache
 @login_required
@@ -203,25 +219,36 @@ def rows(request):
     """The live poll: rows changed since the token, as out-of-band swaps; 204 when none.
 
     The no-change answer is one indexed query on updated_at and no rendering.
+    The page says which rows it shows and in which version (`shown`), which it
+    could not update (`stale`: the analyst was typing in them) and the counts
+    it shows (`counts`), so the answer carries only what differs: a row is
+    never replaced under the analyst's pointer just because of the overlap.
     """
     if not request.htmx:
         # A person who opens the poll's URL gets the dashboard it belongs to.
-        return redirect(
-            reverse("dashboard") + _query_string(request.GET.dict(), since="", shown="")
-        )
+        view = {k: v for k, v in request.GET.items() if k in ("q", "status", "sort", "page")}
+        return redirect(reverse("dashboard") + _query_string(view).rstrip("?"))
     try:
         since = _parse_token(request.GET.get("since"))
         params = _view_params(request.GET)
     except BadParams as e:
         return HttpResponseBadRequest(str(e))
     now = timezone.now()
-    if not Transaction.objects.changed_since(since).exists():
+    stale = {i for i in request.GET.get("stale", "").split(",") if i}
+    if not stale and not Transaction.objects.changed_since(since).exists():
         return HttpResponse(status=204)
 
-    shown_ids = [i for i in request.GET.get("shown", "").split(",") if i][: PAGE_SIZE * 2]
-    changed = with_row_data(
-        Transaction.objects.changed_since(since).filter(public_id__in=shown_ids)
+    shown = _parse_shown(request.GET.get("shown", ""))
+    candidates = with_row_data(
+        Transaction.objects.filter(public_id__in=list(shown)).filter(
+            Q(updated_at__gt=since) | Q(public_id__in=list(stale))
+        )
     )
+    changed = [
+        t
+        for t in candidates
+        if t.public_id in stale or row_version(t.updated_at) != shown[t.public_id]
+    ]
     searched, in_view = _filtered(params)
     new_rows = []
     if str(params["page"]) == "1":
@@ -229,11 +256,13 @@ def rows(request):
         new_rows = with_row_data(
             in_view.changed_since(since)
             .filter(created_at__gt=since)
-            .exclude(public_id__in=shown_ids)
+            .exclude(public_id__in=list(shown))
         )[:PAGE_SIZE]
+    counts = _counts(params, searched)
     ctx = {
         **params,
-        **_counts(params, searched),
+        **counts,
+        "send_counts": counts["counts_signature"] != request.GET.get("counts"),
         "changed": changed,
         "new_rows": new_rows,
         "poll_url": _poll_url(params, now),

@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from transactions.models import QueueState
 from voiceflow import autocall
 
 register = template.Library()
@@ -16,11 +17,12 @@ def autocall_label(txn) -> str:
     "" when nothing is planned. Times are the analyst's (TIME_ZONE), with the
     date when it is not today.
     """
-    pending = autocall.pending_call(txn)
-    if pending is None:
+    if not txn.queue_state:
         return ""
-    if pending.state != "scheduled" or pending.at is None:
-        return pending.label
+    if txn.queue_state != QueueState.SCHEDULED or txn.next_call_at is None:
+        # No query for these: a page of queued rows stays cheap to draw.
+        return QueueState(txn.queue_state).label
+    pending = autocall.pending_call(txn)
     at = timezone.localtime(pending.at)
     when = date_format(at, "H:i")
     if at.date() != timezone.localdate():

@@ -167,12 +167,24 @@ def test_cancelling_pending_calls_stops_the_series(row, alice):
     assert autocall.plan_retries(timezone.now()) == 0
 
 
-def test_a_new_bulk_request_starts_a_new_series(row):
+def _exhausted_series(row):
     for i, trigger in enumerate([CallTrigger.BULK, CallTrigger.RETRY, CallTrigger.RETRY]):
         _call(row, T0 + timedelta(hours=i), trigger=trigger)
     assert autocall.retry_plan(row) is None
-    _call(row, T0 + timedelta(days=1))
+
+
+def test_a_new_bulk_request_after_three_days_starts_a_new_series(row):
+    _exhausted_series(row)
+    _call(row, T0 + timedelta(days=4))
     assert autocall.retry_plan(row).number == 2
+
+
+def test_no_retry_makes_more_than_three_automatic_calls_in_three_days(row):
+    _exhausted_series(row)
+    # An analyst asks again the next day: that call goes, but it earns no retry.
+    _call(row, T0 + timedelta(days=1))
+    assert autocall.retry_plan(row) is None
+    assert autocall.plan_retries(T0 + timedelta(days=1, hours=1)) == 0
 
 
 def test_an_opted_out_customer_gets_no_retry(row):

@@ -178,3 +178,12 @@ def test_it_rejects_a_missing_or_forged_signature(twilio_post, call, txn, signat
 
 def test_it_rejects_get(client, call):
     assert client.get(STATUS).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["SequenceNumber", "CallDuration"])
+@pytest.mark.parametrize("value", ["9" * 25, "-1", "ten", "1e3"])
+def test_a_number_no_column_can_hold_is_ignored(callback, call, txn, name, value):
+    callback("completed", **{name: value})
+    assert _state(txn, call) == (Status.DISCONNECTED, "completed", CallOutcome.DROPPED)
+    assert call.last_sequence is None or name != "SequenceNumber"
+    assert call.duration_seconds is None or name != "CallDuration"

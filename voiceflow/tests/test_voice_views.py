@@ -360,3 +360,31 @@ def test_it_rejects_a_missing_or_forged_signature_and_changes_nothing(
 def test_it_rejects_get(client, call):
     assert client.get(STEP0).status_code == 405
     assert client.get(respond(0)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"SpeechResult": "no\x00 way"},
+        {"Digits": "2\x00"},
+        {"SpeechResult": "no " * 2000, "Confidence": "NaN-ish"},
+        {"CallSid": "CA" + "9" * 200},
+    ],
+)
+def test_odd_parameters_get_an_answer_never_a_500(answered, params, txn):
+    response = answered(respond(0), **params)
+    # Django itself refuses NUL characters in a form (400); anything else is answered.
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        read(response)
+    assert _status(txn) in (Status.CONNECTING, Status.FRAUD)
+
+
+def test_an_oversized_call_sid_is_an_unknown_call(txn, twilio_post):
+    txn.start_connecting()
+    attempt = CallAttempt.objects.create(transaction=txn)
+    response = twilio_post(STEP0, {"CallSid": "CA" + "9" * 200})
+    assert response.status_code == 200
+    assert read(response).said == [script.GOODBYE_UNKNOWN]
+    attempt.refresh_from_db()
+    assert attempt.call_sid is None

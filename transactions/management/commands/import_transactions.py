@@ -36,11 +36,11 @@ class Command(BaseCommand):
             ) from None
         self._report_errors(result.errors)
         elapsed = time.monotonic() - started
-        done = result.created + result.updated
+        done = result.created + result.updated + result.unchanged
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(
             f"{verb} {done} of {result.rows} rows: {result.created} new, "
-            f"{result.updated} updated, {result.skipped} skipped "
+            f"{result.updated} updated, {result.unchanged} unchanged, {result.skipped} skipped "
             f"({elapsed:.2f} s, {done / max(elapsed, 0.001):,.0f} rows/s)."
         )
         if result.pans_reduced:

@@ -67,14 +67,29 @@ def test_a_phone_is_edited_in_place(new_page, alice, txn):
     expect(page.locator("#phone-error-TXN001")).to_have_count(0)
     txn.refresh_from_db()
     assert txn.phone == "+919876543210"
-    assert AuditEntry.objects.get().user == alice
+    assert AuditEntry.objects.get(field="phone").user == alice
+
+    # A call's progress arriving while the analyst types does not wipe the typing;
+    # the save answers with the whole fresh row.
+    phone = page.locator("#phone-TXN001")
+    phone.fill("+91 98765 4321")
+    txn.refresh_from_db()
+    txn.set_status_by(alice, Status.NOT_ANSWERED)
+    page.wait_for_timeout(2200)  # two polls
+    expect(phone).to_have_value("+91 98765 4321")
+    expect(page.locator("#row-TXN001")).to_have_attribute("data-stale", "1")
+    phone.type("1")
+    phone.press("Enter")
+    expect(page.locator("#phone-TXN001")).to_have_value("+919876543211")
+    expect(page.locator("#row-TXN001 .badge-text")).to_have_text("Not Answered")
+    expect(page.locator("#row-TXN001")).not_to_have_attribute("data-stale", "1")
 
     # Escape puts the stored number back and saves nothing.
     phone = page.locator("#phone-TXN001")
     phone.fill("+911111")
     phone.press("Escape")
-    expect(phone).to_have_value("+919876543210")
-    assert AuditEntry.objects.count() == 1
+    expect(phone).to_have_value("+919876543211")
+    assert AuditEntry.objects.filter(field="phone").count() == 2
     assert page.js_errors == []
 
 
