@@ -1,17 +1,22 @@
-"""Shared test people and data: alice the analyst, sam the supervisor, eve with no role."""
+"""Shared test people and data: alice the analyst, sam the supervisor, eve with no role.
+
+Also the one headless Chromium that every browser test shares (Playwright's
+sync API allows one instance per process).
+"""
 
 import itertools
+import os
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
 from transactions.models import Transaction
-from transactions.roles import ANALYSTS, SUPERVISORS
+from transactions.roles import ANALYSTS, SUPERVISORS, sync_roles
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -19,8 +24,37 @@ PASSWORD = "correct-horse-battery-staple"
 def _user(username, group=None, **extra):
     user = User.objects.create_user(username, f"{username}@bank.example", PASSWORD, **extra)
     if group:
+        # Transactional tests flush the groups the roles migration made: put them back.
+        if not Group.objects.filter(name=group).exists():
+            sync_roles(Group, Permission)
         user.groups.add(Group.objects.get(name=group))
     return user
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright; one for the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    # The sync API runs an event loop in this thread; ORM calls in tests stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(autouse=True)

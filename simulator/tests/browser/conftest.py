@@ -1,33 +1,8 @@
-"""The softphone in a real browser: Debian's headless Chromium driven by Playwright."""
-
-import os
+"""The softphone in a real browser (the root conftest's shared headless Chromium)."""
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from playwright.sync_api import sync_playwright
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in tests stay sync.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

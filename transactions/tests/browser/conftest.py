@@ -1,50 +1,14 @@
 """The dashboard in a real browser: Debian's headless Chromium driven by Playwright.
 
-One browser for the whole session; each test gets a fresh context (cookies,
-storage) against pytest-django's live server.
+The root conftest's one browser for the whole session; each test gets a fresh
+context (cookies, storage) against pytest-django's live server.
 """
-
-import os
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group, Permission
 from django.db import connections
-from playwright.sync_api import sync_playwright
 
-from transactions.roles import sync_roles
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls
-# from the test body are still plain synchronous code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """Transactional tests flush the groups the roles migration made: put them back."""
-    if not Group.objects.exists():
-        sync_roles(Group, Permission)
 
 
 @pytest.fixture
