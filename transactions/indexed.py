@@ -21,6 +21,8 @@ from django.db.models.expressions import RawSQL
 MIN_SUBSTRING = 3
 # PostgreSQL appends delta rows to the tally; fold them once there are this many.
 TALLY_FOLD_AT = 200
+# A search matching at most this many rows is turned into a list of ids at once.
+EAGER_MAX = 2000
 
 
 def search_terms(q: str) -> tuple[str, str]:
@@ -32,8 +34,30 @@ def search_terms(q: str) -> tuple[str, str]:
     )
 
 
-def search_filter(q: str, using: str) -> Q:
-    """A filter for the rows matching the non-empty, stripped query q."""
+def search_filter(q: str, using: str, *, eager_max: int | None = None) -> Q:
+    """A filter for the rows matching the non-empty, stripped query q.
+
+    The index is asked once, here: up to `eager_max` matches come back as a
+    list of ids, so the page, its count and its status counts that follow
+    are lookups by primary key instead of three more index searches. More
+    matches than that (a word most rows contain) stay a subquery.
+    """
+    from .models import Transaction
+
+    eager_max = EAGER_MAX if eager_max is None else eager_max
+    matching = _matching(q, using)
+    ids = list(
+        Transaction.objects.using(using)
+        .filter(matching)
+        .order_by()
+        .values_list("pk", flat=True)[: eager_max + 1]
+    )
+    if len(ids) <= eager_max:
+        return Q(pk__in=ids)
+    return matching
+
+
+def _matching(q: str, using: str) -> Q:
     text, digits = search_terms(q)
     if connections[using].vendor == "sqlite":
         # Constant SQL; q reaches the database only as bound parameters.

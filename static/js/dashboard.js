@@ -121,6 +121,14 @@
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
+    // A poll sent before a save can answer after it: never put an older
+    // version of a row over a newer one.
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (target && incoming && incoming.dataset && target.dataset.v && incoming.dataset.v &&
+        Number(incoming.dataset.v) <= Number(target.dataset.v)) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     if (active && active.matches("input, select, textarea") && target && target.contains(active)) {
       event.detail.shouldSwap = false;
       target.dataset.stale = "1";

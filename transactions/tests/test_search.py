@@ -6,6 +6,7 @@ shows both match the same rows (rules in transactions/indexed.py).
 
 import pytest
 
+from transactions import indexed
 from transactions.models import Transaction
 
 
@@ -131,3 +132,23 @@ def test_it_sees_rows_upserted_in_bulk(rows):
 def test_it_combines_with_other_filters_and_ordering(rows):
     found = Transaction.objects.filter(bank_name="Example Bank").search("bank").order_by("-id")
     assert [t.public_id for t in found] == ["TXN-C3", "TXN-A1"]
+
+
+@pytest.mark.parametrize("q", ["asha", "example bank", "919", "txn-b2", "as", "100%", "nobody"])
+def test_a_search_matching_more_rows_than_are_listed_finds_the_same_rows(rows, q):
+    # Past indexed.EAGER_MAX matches the search stays a subquery: same rows.
+    listed = set(Transaction.objects.filter(indexed.search_filter(q, "default")))
+    subquery = set(Transaction.objects.filter(indexed.search_filter(q, "default", eager_max=0)))
+    assert listed == subquery
+    assert {t.public_id for t in listed} == set(_ids(q))
+
+
+def test_the_page_count_and_status_counts_reuse_one_index_search(
+    rows, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        found = Transaction.objects.search("example bank")
+    with django_assert_num_queries(3):
+        assert len(found.order_by("-id")[:50]) == 2
+        assert found.count() == 2
+        assert sum(found.status_counts().values()) == 2
