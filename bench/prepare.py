@@ -88,13 +88,36 @@ def _get(path: str, cookie: str = "", htmx: bool = False) -> str:
     return "\t".join(["GET", path, "", "|".join(headers)])
 
 
+def poll_path() -> str:
+    """The dashboard's poll as the page would send it, asking for changes since now.
+
+    The token comes from the dashboard's own poll_token (signed, issued to the
+    bench analyst); `shown` lists the first page's rows and their versions.
+    """
+    from django.utils import timezone
+
+    from transactions.templatetags.dashboard import row_version
+    from transactions.views.dashboard import poll_token
+
+    user = User.objects.get(username="bench-analyst")
+    first_page = Transaction.objects.order_by("-transaction_date", "-id")[:50]
+    shown = ",".join(f"{t.public_id}:{row_version(t.updated_at)}" for t in first_page)
+    return "/rows?" + urlencode({"since": poll_token(user.pk, timezone.now()), "shown": shown})
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--phase", required=True)
+    parser.add_argument("--out")
+    parser.add_argument("--phase")
     parser.add_argument("--pool", type=int, default=6000)
     parser.add_argument("--full", action="store_true", help="also the dashboard and API requests")
+    parser.add_argument("--poll", action="store_true", help="only print the poll's path, for now")
     args = parser.parse_args()
+    if args.poll:
+        print(poll_path())
+        return
+    if not (args.out and args.phase):
+        parser.error("--out and --phase are required")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -141,8 +164,6 @@ def main():
             info[key] = {"q": q, "matches": Transaction.objects.search(q).count()}
         files["dashboard"] = [_get("/", cookie)]
         files["api_500"] = [_get("/transactions?limit=500", cookie)]
-        first_page = Transaction.objects.order_by("-transaction_date", "-id")[:50]
-        info["shown"] = ",".join(t.public_id for t in first_page)
     for name, lines in files.items():
         (out / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     info["endpoints"] = sorted(files)

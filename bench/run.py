@@ -2,8 +2,10 @@
 
 For SQLite (var/bench.sqlite3) and, when a server answers, PostgreSQL
 (database `bench`): migrate, import 20 rows, measure the webhooks, import
-BENCH_ROWS rows (timed), measure everything. Every ratio compares figures
-from the same run and server. Prints a table with targets; writes
+BENCH_ROWS rows (timed), measure everything, then automatic calling on the
+same database (bench/autocall_bench.py: enqueueing 10,000 calls, and the task
+worker's overhead per placed call). Every ratio compares figures from the same
+run and server. Prints a table with targets; writes
 bench/results.json.
 
 Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (3),
@@ -43,6 +45,8 @@ CONNECTIONS = (4, 16)
 WRK_THREADS = 2
 WORKERS = 2
 POOL = 4000  # prepared calls per webhook and phase; a run never repeats one
+AUTOCALL_ROWS = 10_000  # calls enqueued at once (enqueue_calls)
+AUTOCALL_CALLS = 200  # calls a db_worker places against a stand-in for Twilio
 
 WEBHOOKS = ("step0", "answer", "status")
 PAGES = ("dashboard", "search_name", "search_phone", "search_merchant", "api_500", "poll")
@@ -292,10 +296,9 @@ def prepare(env, phase, full=False) -> tuple[dict, dict[str, Requests]]:
     return info, {name: Requests(out / f"{name}.txt") for name in info["endpoints"]}
 
 
-def poll_requests(phase_dir: Path, info: dict) -> Requests:
+def poll_requests(env, phase_dir: Path, info: dict) -> Requests:
     # "Since now": nothing changes while the poll is measured.
-    since = int(time.time() * 1000)
-    path = f"/rows?since={since}&shown={info['shown']}"
+    path = run([PY, str(BENCH / "prepare.py"), "--poll"], env).stdout.strip()
     line = "\t".join(["GET", path, "", f"Cookie: {info['cookie']}|HX-Request: true"])
     file = phase_dir / "poll.txt"
     file.write_text(line + "\n")
@@ -336,10 +339,22 @@ def bench_backend(backend: str, reset) -> dict:
     with gunicorn(env, port) as server:
         result["at_n"] = measure(port, files, ("healthz", *WEBHOOKS, *PAGES[:-1]))
         # Last, once every write above is done: the poll's token is "now".
-        files["poll"] = poll_requests(VAR / "bench" / f"{backend}-{ROWS}", info)
+        files["poll"] = poll_requests(env, VAR / "bench" / f"{backend}-{ROWS}", info)
         result["at_n"].update(measure(port, files, ("poll",)))
         result["worker_peak_mb"] = [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
+    # After the web measurements, so they never share the machine with it.
+    result["autocall"] = autocall(env)
+    log(
+        f" enqueue {AUTOCALL_ROWS:,} calls: {result['autocall']['enqueue_seconds']} s;"
+        f" worker overhead {result['autocall']['worker_overhead_ms_per_call']} ms per call"
+    )
     return result
+
+
+def autocall(env) -> dict:
+    """Automatic calling on this backend's database: bench/autocall_bench.py's measure()."""
+    args = [PY, BENCH / "autocall_bench.py", "--rows", AUTOCALL_ROWS, "--calls", AUTOCALL_CALLS]
+    return json.loads(run([*map(str, args)], env).stdout)
 
 
 def bare_worker_peak_mb() -> list[float]:
@@ -432,6 +447,13 @@ def table(results: dict) -> str:
         )
         for key, s in r["searches"].items():
             lines.append(f"{key}: q={s['q']!r} matches {s['matches']:,} rows")
+        auto = r["autocall"]
+        lines.append(
+            f"automatic calls: enqueue {auto['enqueue_rows']:,} calls in "
+            f"{auto['enqueue_seconds']} s ({auto['enqueue_per_second']:,}/s); worker "
+            f"{auto['worker_ms_per_call']} ms per placed call, of which the REST request "
+            f"{auto['rest_request_ms']} ms, overhead {auto['worker_overhead_ms_per_call']} ms"
+        )
         lines.append(
             f"peak memory per web worker: {r['worker_peak_mb']} MB "
             f"(bare Django worker: {results['bare_worker_peak_mb']} MB)"

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
-from django.db.models import CharField
+from django.db.models import CharField, DateField, DecimalField
 from django.utils import timezone
 
 from .cards import card_last4, mask
@@ -163,13 +164,61 @@ def parse_action(value) -> str:
     return _STATUS_BY_LABEL[value.strip().casefold()]
 
 
+_E164_SPACED = re.compile(r"\+[1-9][0-9 ]{5,24}")
+
+
+def _e164_if_plainly_valid(raw: str) -> str | None:
+    """raw as E.164 when it is "+", a country code and a valid national number, else None.
+
+    libphonenumber's own validity check (its metadata) on the digits as given,
+    without its general-purpose parse, which costs more than the check. None
+    (use normalise_phone) whenever parse could read the digits differently:
+    a leading 0, or digits that begin like the country's national prefix.
+    """
+    if not _E164_SPACED.fullmatch(raw):
+        return None
+    digits = raw.replace(" ", "")
+    if len(digits) > 16:  # E.164: at most 15 digits
+        return None
+    for size in (1, 2, 3):  # country codes are prefix-free
+        code = int(digits[1 : 1 + size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[1 + size :]
+    # The metadata parse would use for this country code (its main region).
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    if not national or national[0] == "0" or metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing or metadata.national_prefix
+    if prefix and re.match(prefix, national):
+        return None
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    return digits if phonenumbers.is_valid_number(number) else None
+
+
+def _phone(raw) -> tuple[str | None, str | None]:
+    """(E.164, None) or (None, why not)."""
+    if not isinstance(raw, str):
+        raw = ""  # a number or list is as good as missing: ask for text
+    fast = _e164_if_plainly_valid(raw.strip())
+    if fast:
+        return fast, None
+    try:
+        return normalise_phone(raw), None
+    except ValidationError as e:
+        return None, " ".join(e.messages)
+
+
 def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
     """(model values, [(field, reason)], whether a full card number was reduced)."""
     values, problems, reduced = {}, [], False
 
-    def check(key, fn):
+    def check(key, fn, *args):
         try:
-            return fn()
+            return fn(*args)
         except ValidationError as e:
             problems.append((key, " ".join(e.messages)))
             return None
@@ -180,29 +229,24 @@ def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
     else:
         values["public_id"] = public_id.strip()
     for key in ("client_name", "bank_name", "merchant_name"):
-        values[key] = check(key, lambda key=key: _text(row, key))
+        values[key] = check(key, _text, row, key)
 
-    card = check("card_number", lambda: card_last4(row.get("card_number")))
+    card = check("card_number", card_last4, row.get("card_number"))
     if card:
         values["card_last4"], reduced = card
 
     raw_phone = row.get("client_phone")
-    if not isinstance(raw_phone, str):
-        raw_phone = ""  # a number or list is as good as missing: ask for text
-    if raw_phone not in phone_cache:
-        try:
-            phone_cache[raw_phone] = (normalise_phone(raw_phone), None)
-        except ValidationError as e:
-            phone_cache[raw_phone] = (None, " ".join(e.messages))
-    values["phone"], phone_problem = phone_cache[raw_phone]
+    # Customers recur: each distinct number is checked once per import.
+    key = raw_phone if isinstance(raw_phone, str) else ""
+    if key not in phone_cache:
+        phone_cache[key] = _phone(raw_phone)
+    values["phone"], phone_problem = phone_cache[key]
     if phone_problem:
         problems.append(("client_phone", phone_problem))
 
-    values["amount"] = check("amount", lambda: parse_amount(row.get("amount")))
-    values["transaction_date"] = check(
-        "transaction_date", lambda: parse_date(row.get("transaction_date"))
-    )
-    values["status"] = check("action", lambda: parse_action(row.get("action")))
+    values["amount"] = check("amount", parse_amount, row.get("amount"))
+    values["transaction_date"] = check("transaction_date", parse_date, row.get("transaction_date"))
+    values["status"] = check("action", parse_action, row.get("action"))
     return values, problems, reduced
 
 
@@ -246,12 +290,10 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
     with transaction.atomic():
         for start in range(0, len(good), upsert.batch_size):
             batch = good[start : start + upsert.batch_size]
-            ids = [row["public_id"] for row in batch]
-            existing = Transaction.objects.filter(public_id__in=ids).count()
-            written = upsert(batch)
-            result.created += len(batch) - existing
-            result.updated += written - (len(batch) - existing)
-            result.unchanged += len(batch) - written
+            created, updated = upsert(batch)
+            result.created += created
+            result.updated += updated
+            result.unchanged += len(batch) - created - updated
         if dry_run:
             transaction.set_rollback(True)
     result.imported = not dry_run
@@ -281,9 +323,7 @@ class _Upsert:
             )
             for f in self.fields
         }
-        self.prepare = {
-            f.attname: None if isinstance(f, CharField) else f.get_db_prep_save for f in self.fields
-        }
+        self.prepare = {f.attname: self._preparer(f, connection) for f in self.fields}
         if self.unnest:
             self.batch_size = BATCH_SIZE * 5
         else:
@@ -305,7 +345,24 @@ class _Upsert:
             + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in [*compared, "updated_at"])
             + " WHERE "
             + " OR ".join(f"{table}.{qn(c)} <> excluded.{qn(c)}" for c in compared)
+            # Inserted and changed rows come back: true for the inserted ones (this run's
+            # created_at), false for the changed ones.
+            + f" RETURNING {qn(meta.get_field('created_at').column)} = %s"
         )
+
+    @staticmethod
+    def _preparer(f, connection):
+        if isinstance(f, CharField):
+            return None  # text is sent as it is
+        # parse_amount and parse_date already give an exact Decimal that fits the
+        # column and a date: skip the fields' own re-conversion, only adapt them.
+        if isinstance(f, DecimalField):
+            return lambda value, connection: connection.ops.adapt_decimalfield_value(
+                value, f.max_digits, f.decimal_places
+            )
+        if type(f) is DateField:
+            return lambda value, connection: connection.ops.adapt_datefield_value(value)
+        return f.get_db_prep_save
 
     def _values(self, row):
         for f in self.fields:
@@ -316,8 +373,8 @@ class _Upsert:
             else:
                 yield row[f.attname]
 
-    def __call__(self, rows: list[dict]) -> int:
-        """Write `rows`; return how many were inserted or changed."""
+    def __call__(self, rows: list[dict]) -> tuple[int, int]:
+        """Write `rows`; return how many were (inserted, changed)."""
         values = [list(self._values(row)) for row in rows]
         if self.unnest:
             sql = f"{self.head}SELECT * FROM UNNEST({self.arrays}){self.tail}"  # noqa: S608
@@ -326,8 +383,10 @@ class _Upsert:
             sql = f"{self.head}VALUES {', '.join([self.one_row] * len(rows))}{self.tail}"
             params = [value for row in values for value in row]
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
+            cursor.execute(sql, [*params, self.defaults["created_at"]])
+            written = [bool(inserted) for (inserted,) in cursor.fetchall()]
+        inserted = sum(written)
+        return inserted, len(written) - inserted
 
 
 def seed_row(txn) -> dict:

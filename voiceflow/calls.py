@@ -7,14 +7,11 @@ The real `twilio` client is used everywhere; only its REST base URL changes
 import logging
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from transactions.models import (
     CALLABLE_STATUSES,
@@ -71,8 +68,13 @@ class CallFailed(Exception):
         return f"{self.reason} ({self.code})" if self.code else self.reason
 
 
-def twilio_client() -> Client:
-    """The real client, with a short timeout so a click never hangs on Twilio."""
+def twilio_client():
+    """The real client (twilio.rest.Client), with a short timeout so a click never hangs."""
+    # Imported on first use: twilio.rest and requests add ~5 MB to every web worker,
+    # and most requests (pages, webhooks) never place a call.
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
     http_client = TwilioHttpClient(timeout=settings.TWILIO_HTTP_TIMEOUT)
     client = Client(settings.TWILIO_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
     if settings.TWILIO_API_BASE_URL:
@@ -109,6 +111,8 @@ def _claim(txn: Transaction, trigger: str) -> None:
 
 
 def _describe_network_error(exc: Exception) -> str:
+    import requests
+
     if isinstance(exc, requests.Timeout):
         return "Could not reach Twilio (no answer in time)"
     if isinstance(exc, requests.ConnectionError):
@@ -141,6 +145,8 @@ def request_call(txn: Transaction, *, user=None, trigger=CallTrigger.MANUAL) -> 
     """
     _claim(txn, trigger)
     attempt = CallAttempt.objects.create(transaction=txn, trigger=trigger, placed_by=user)
+    import requests  # loaded with the twilio client anyway (see twilio_client)
+
     try:
         call = twilio_client().calls.create(
             to=txn.phone,

@@ -11,8 +11,8 @@ undo a customer's answer.
 import logging
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -105,8 +105,11 @@ def _int(value) -> int | None:
 # --- finding the call
 
 
-def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
+def find_call(public_id: str, call_sid: str, *, with_transaction=True) -> CallAttempt | None:
     """The attempt a webhook is about, with its transaction (one indexed query), locked.
+
+    with_transaction=False leaves the transaction's columns out (status
+    callbacks never read them): a smaller query to build and read.
 
     Twilio's first webhook can beat request_call to storing the SID (the REST
     answer and the callback race), so an unknown SID is given to the
@@ -116,11 +119,13 @@ def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
     # retried request waits and then sees the step already moved on.
     if len(call_sid) > CallAttempt._meta.get_field("call_sid").max_length:
         return None  # no SID of ours is that long
-    attempts = CallAttempt.objects.select_related("transaction").select_for_update(of=("self",))
     if call_sid:
-        attempt = attempts.filter(call_sid=call_sid, transaction__public_id=public_id).first()
+        attempt = _by_sid(call_sid, public_id, with_transaction)
         if attempt is not None:
             return attempt
+    attempts = CallAttempt.objects.select_for_update(of=("self",))
+    if with_transaction:
+        attempts = attempts.select_related("transaction")
     latest = attempts.filter(transaction__public_id=public_id).order_by("-id").first()
     if latest is not None and call_sid and latest.call_sid == call_sid:
         return latest  # a request racing ours filled it while we waited for the lock
@@ -139,6 +144,66 @@ def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
     return latest
 
 
+# Every webhook looks its call up by SID, and building that query cost more than
+# running it: it is compiled once per database and shape, then only run.
+_SID_QUERIES = {}
+
+
+def _by_sid(call_sid: str, public_id: str, with_transaction: bool) -> CallAttempt | None:
+    db = router.db_for_write(CallAttempt)
+    key = (db, with_transaction)
+    if key not in _SID_QUERIES:
+        _SID_QUERIES[key] = _compile_sid_query(db, with_transaction)
+    sql, order, converters, columns = _SID_QUERIES[key]
+    connection = connections[db]
+    values = {"sid": call_sid, "public_id": public_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values[name] for name in order])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        for convert in functions:
+            row[position] = convert(row[position], expression, connection)
+    objects = {}
+    for model, (start, end, names) in columns.items():
+        objects[model] = model.from_db(db, names, row[start:end])
+    attempt = objects[CallAttempt]
+    if Transaction in objects:
+        attempt.transaction = objects[Transaction]
+    return attempt
+
+
+def _compile_sid_query(db: str, with_transaction: bool):
+    """(SQL, parameter order, converters, {model: (first, end, attnames)}) of the lookup.
+
+    Compiled from the ORM's own queryset, so it is exactly the SQL Django runs;
+    placeholders are matched to names by the marker values compiled in.
+    """
+    attempts = CallAttempt.objects.using(db).select_for_update(of=("self",))
+    if with_transaction:
+        attempts = attempts.select_related("transaction")
+    markers = {"sid": "\x01sid", "public_id": "\x01public_id"}
+    # At most one row (the SID is unique): no ORDER BY to build or run.
+    queryset = attempts.filter(
+        call_sid=markers["sid"], transaction__public_id=markers["public_id"]
+    ).order_by()[:1]
+    compiler = queryset.query.get_compiler(using=db)
+    sql, params = compiler.as_sql()
+    names = {value: name for name, value in markers.items()}
+    order = [names[param] for param in params]  # KeyError: a parameter we did not expect
+    expressions = [expression for expression, _, _ in compiler.select]
+    converters = compiler.get_converters(expressions)
+    columns = {}
+    for position, expression in enumerate(expressions):
+        model = expression.target.model
+        start, _, attnames = columns.get(model, (position, None, []))
+        attnames.append(expression.target.attname)
+        columns[model] = (start, position + 1, attnames)
+    return sql, order, converters, columns
+
+
 def _is_latest(attempt: CallAttempt):
     """Condition: no newer attempt exists for the row (an old call's news changes nothing)."""
     newer = CallAttempt.objects.filter(transaction_id=OuterRef("pk"), pk__gt=attempt.pk)
@@ -150,6 +215,15 @@ def _update_txn(attempt: CallAttempt, *conditions, **values) -> bool:
         updated_at=timezone.now(), **values
     )
     return bool(changed)
+
+
+def _unless(condition: Q, name: str, value):
+    """`value` for the column `name`, except where `condition` holds: then it stays.
+
+    Lets one UPDATE set several columns, each under its own condition, as the
+    database sees the row at that moment.
+    """
+    return Case(When(condition, then=F(name)), default=Value(value))
 
 
 def _set_attempt(attempt: CallAttempt, condition: Q | None = None, **values) -> None:
@@ -168,23 +242,26 @@ def _prompt_event(attempt: CallAttempt, step, text: str) -> CallEvent:
     return CallEvent(call=attempt, kind=CallEvent.Kind.PROMPT, step=str(step), prompt=text)
 
 
-def _ask(attempt: CallAttempt, step: int, lines=(), events=()) -> Reply:
-    """Say `lines` (each a (step, text) pair), then ask question `step`; record it all."""
+def _ask(attempt: CallAttempt, step: int, lines=(), events=(), also=None) -> Reply:
+    """Say `lines` (each a (step, text) pair), then ask question `step`; record it all.
+
+    `also`: more of the attempt's fields to set in the same UPDATE.
+    """
     txn = attempt.transaction
     question = Question(step, script.prompt(step, txn), script.HINTS[step])
     records = [*events]
     records += [_prompt_event(attempt, s, text) for s, text in lines]
     records.append(_prompt_event(attempt, step, question.text))
     CallEvent.objects.bulk_create(records)
-    _set_attempt(attempt, current_step=str(step))
+    _set_attempt(attempt, current_step=str(step), **(also or {}))
     return Reply([text for _, text in lines], question)
 
 
-def _end(attempt: CallAttempt, lines, events=()) -> Reply:
+def _end(attempt: CallAttempt, lines, events=(), also=None) -> Reply:
     """Say `lines` ((step, text) pairs) and hang up; the call asks nothing more."""
     records = [*events, *(_prompt_event(attempt, s, text) for s, text in lines)]
     CallEvent.objects.bulk_create(records)
-    _set_attempt(attempt, current_step=ENDED)
+    _set_attempt(attempt, current_step=ENDED, **(also or {}))
     return Reply([text for _, text in lines], None)
 
 
@@ -205,14 +282,18 @@ def start(public_id: str, params) -> Reply:
         answered_by = params.get("AnsweredBy", "")[:32]
         if answered_by in MACHINE_ANSWERS:
             return _voicemail(attempt, answered_by)
-        _set_attempt(attempt, Q(answered_at__isnull=True), answered_at=timezone.now())
+        # The row is locked (read in this transaction), so what we read decides
+        # the conditions, and every change to the attempt goes in one UPDATE.
+        answered = {} if attempt.answered_at else {"answered_at": timezone.now()}
         if answered_by:
-            _set_attempt(attempt, answered_by=answered_by)
+            answered["answered_by"] = answered_by
         if attempt.current_step == ENDED:
+            if answered:
+                _set_attempt(attempt, **answered)
             return Reply([], None)
         # A repeated request mid-call asks the question we are at, not step 0 again.
         step = int(attempt.current_step) if attempt.current_step.isdigit() else 0
-        return _ask(attempt, step)
+        return _ask(attempt, step, also=answered)
 
 
 def _voicemail(attempt: CallAttempt, answered_by: str) -> Reply:
@@ -263,16 +344,21 @@ def _decide(attempt: CallAttempt, step: int, intent: str, heard: CallEvent, said
         return _unclear(attempt, step, heard, said)
     if step == 0 and intent == Intent.YES:
         # A denial already recorded for the row is never turned into a yes.
-        _update_txn(attempt, ~Q(status=Status.FRAUD), authorized=True)
-        _update_txn(attempt, ~Q(status__in=FINAL_STATUSES), status=Status.RESOLVED)
-        _set_attempt(attempt, outcome=CallOutcome.CONFIRMED)
-        return _end(attempt, [("end", script.say(script.GOODBYE_CONFIRMED, txn))], [heard])
+        _update_txn(
+            attempt,
+            authorized=_unless(Q(status=Status.FRAUD), "authorized", True),
+            status=_unless(Q(status__in=FINAL_STATUSES), "status", Status.RESOLVED),
+        )
+        goodbye = [("end", script.say(script.GOODBYE_CONFIRMED, txn))]
+        return _end(attempt, goodbye, [heard], also={"outcome": CallOutcome.CONFIRMED})
     if step == 0 and intent == Intent.NO:
         # Recorded the moment it is heard: a call that drops later keeps it.
-        _update_txn(attempt, authorized=False)
-        _update_txn(attempt, ~Q(status__in=FINAL_STATUSES), status=Status.FRAUD)
-        _set_attempt(attempt, outcome=CallOutcome.DENIED)
-        return _ask(attempt, 1, events=[heard])
+        _update_txn(
+            attempt,
+            authorized=False,
+            status=_unless(Q(status__in=FINAL_STATUSES), "status", Status.FRAUD),
+        )
+        return _ask(attempt, 1, events=[heard], also={"outcome": CallOutcome.DENIED})
     if step == 1 and intent in (Intent.YES, Intent.NO):
         _update_txn(attempt, shared_card_details=intent == Intent.YES)
         return _ask(attempt, 2, events=[heard])
@@ -330,7 +416,7 @@ def apply_status(public_id: str, params) -> bool:
         return False
     sequence = _int(params.get("SequenceNumber"))
     with transaction.atomic():
-        attempt = find_call(public_id, call_sid)
+        attempt = find_call(public_id, call_sid, with_transaction=False)
         if attempt is None:
             logger.info("Status callback for an unknown call of %s", public_id)
             return False

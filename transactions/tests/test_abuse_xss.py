@@ -62,10 +62,15 @@ def test_the_dashboard_escapes_what_was_searched_for(supervisor_client, poisoned
     assert "<script>alert" not in response.content.decode()
 
 
-def test_the_poll_escapes_changed_rows(supervisor_client, poisoned):
+def test_the_poll_escapes_changed_rows(supervisor_client, sam, poisoned):
+    from datetime import UTC, datetime
+
+    from transactions.views.dashboard import poll_token
+
     poisoned.touch()
+    since = poll_token(sam.pk, datetime(2000, 1, 1, tzinfo=UTC))
     response = supervisor_client.get(
-        "/rows", {"since": "0", "shown": "TXN001"}, headers={"HX-Request": "true"}
+        "/rows", {"since": since, "shown": "TXN001"}, headers={"HX-Request": "true"}
     )
     _assert_inert_html(response)
 

@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -239,3 +241,24 @@ def test_the_header_has_no_softphone_with_real_twilio(analyst_client, settings, 
 def test_the_header_has_a_post_logout_form(analyst_client, txn):
     page = analyst_client.get("/").content.decode()
     assert f'method="post" action="{reverse("logout")}"' in page
+
+
+def test_a_page_costs_the_same_queries_whatever_its_rows_hold(
+    analyst_client, make_transaction, django_assert_num_queries
+):
+    """No query per row: the latest call of each row, its labels and links come in bulk."""
+    first = make_transaction(public_id="ONE", status=Status.NOT_ANSWERED)
+    CallAttempt.objects.create(
+        transaction=first, call_sid="CA" + "1" * 32, error_code="21211", error_message="Bad"
+    )
+    analyst_client.get("/")  # warm: the first request loads what every later one reuses
+    with CaptureQueriesContext(connection) as one_row:
+        analyst_client.get("/")
+    for n in range(30):
+        row = make_transaction(public_id=f"MANY{n}", status=Status.NOT_ANSWERED)
+        CallAttempt.objects.create(
+            transaction=row, call_sid=f"CA{n:032d}", error_code="13224", error_message="Busy"
+        )
+    with django_assert_num_queries(len(one_row.captured_queries)):
+        page = analyst_client.get("/").content.decode()
+    assert page.count('class="row-fail"') == 31

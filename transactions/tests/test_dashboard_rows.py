@@ -1,27 +1,42 @@
 """GET /rows : the dashboard's live poll (changed-since token, out-of-band rows, 204 when quiet)."""
 
+import time
 from datetime import timedelta
+from urllib.parse import unquote
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+import pytest
+from django.core.signing import TimestampSigner, b62_encode
 from django.urls import reverse
 from django.utils import timezone
 
 from transactions.models import Status, Transaction
 from transactions.templatetags.dashboard import row_version
+from transactions.views.dashboard import POLL_SALT, POLL_TOKEN_MAX_AGE, poll_token
 
 HTMX = {"HX-Request": "true"}
 
 
-def _token(when) -> str:
-    return str(int(when.timestamp() * 1000))
+class _SignerOfThePast(TimestampSigner):
+    """Signs as the dashboard did longer ago than a token lives."""
+
+    def timestamp(self):
+        return b62_encode(int(time.time()) - POLL_TOKEN_MAX_AGE - 60)
 
 
-def _quiet_since_an_hour():
-    """Make every row look unchanged for an hour; return a token from ten minutes ago."""
+def _quiet_since_an_hour(user):
+    """Make every row look unchanged for an hour; return user's token from ten minutes ago."""
     now = timezone.now()
     Transaction.objects.update(updated_at=now - timedelta(hours=1))
-    return _token(now - timedelta(minutes=10))
+    return poll_token(user.pk, now - timedelta(minutes=10))
+
+
+def _since_of(token):
+    return int(TimestampSigner(salt=POLL_SALT).unsign(token).split(".")[1])
+
+
+def _expired_token(user):
+    since = int((timezone.now() - timedelta(minutes=10)).timestamp() * 1000)
+    return _SignerOfThePast(salt=POLL_SALT).sign(f"{user.pk}.{since}")
 
 
 def shown(*txns) -> str:
@@ -69,17 +84,90 @@ def test_it_rejects_a_bad_filter(analyst_client):
     assert response.status_code == 400
 
 
-def test_nothing_changed_is_an_empty_204_from_one_query(analyst_client, make_transaction):
+def test_nothing_changed_is_an_empty_204_from_one_query(
+    analyst_client, alice, make_transaction, django_assert_num_queries
+):
     for _ in range(3):
         make_transaction()
-    since = _quiet_since_an_hour()
-    with CaptureQueriesContext(connection) as queries:
+    since = _quiet_since_an_hour(alice)
+    # No session, user or permission query: only "did anything change?".
+    with django_assert_num_queries(1) as queries:
         response = poll(analyst_client, since, shown="TXN001:1")
     assert response.status_code == 204
     assert response.content == b""
-    on_transactions = [q["sql"] for q in queries if "transactions_transaction" in q["sql"]]
-    assert len(on_transactions) == 1
-    assert "updated_at" in on_transactions[0]
+    assert "updated_at" in queries.captured_queries[0]["sql"]
+
+
+def test_a_quiet_poll_does_not_touch_the_session(analyst_client, alice, make_transaction):
+    make_transaction()
+    since = _quiet_since_an_hour(alice)
+    response = poll(analyst_client, since)
+    assert response.status_code == 204
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+def test_a_forged_token_takes_the_login_path(client, alice, make_transaction):
+    make_transaction()
+    since = _quiet_since_an_hour(alice)
+    forged = since[:-1] + ("A" if since[-1] != "A" else "B")
+    response = poll(client, forged)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_forged_token_is_refused_to_users_without_a_role(client, eve, alice, make_transaction):
+    make_transaction()
+    forged = str(int(timezone.now().timestamp() * 1000))  # the old, unsigned form
+    _quiet_since_an_hour(alice)
+    client.force_login(eve)
+    assert poll(client, forged).status_code == 403
+
+
+def test_an_expired_token_takes_the_login_path(client, eve, alice, make_transaction):
+    make_transaction()
+    _quiet_since_an_hour(alice)
+    assert poll(client, _expired_token(alice)).status_code == 302
+    client.force_login(eve)
+    assert poll(client, _expired_token(alice)).status_code == 403
+
+
+def test_an_expired_token_of_the_analyst_gets_a_fresh_one(analyst_client, alice, make_transaction):
+    make_transaction()
+    _quiet_since_an_hour(alice)
+    response = poll(analyst_client, _expired_token(alice))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<div id="poll"' in page
+    new_since = response.context["poll_url"].split("since=")[1].split("&")[0]
+    assert poll(analyst_client, unquote(new_since)).status_code == 204
+
+
+def test_a_token_of_another_user_is_refused(analyst_client, sam, make_transaction):
+    make_transaction()
+    since = _quiet_since_an_hour(sam)
+    Transaction.objects.update(updated_at=timezone.now())
+    response = poll(analyst_client, since)
+    assert response.status_code == 400
+    assert "another user" in response.content.decode()
+    assert response["HX-Refresh"] == "true"  # the page redraws itself for who is logged in
+
+
+@pytest.mark.parametrize("who", ["anonymous", "eve"])
+def test_answers_with_data_still_need_login_and_permission(client, eve, alice, txn, who):
+    since = _quiet_since_an_hour(alice)
+    txn.set_status_by(alice, Status.RESOLVED)
+    if who == "eve":
+        client.force_login(eve)
+    response = poll(client, since, shown="TXN001:1")
+    assert response.status_code == (403 if who == "eve" else 302)
+    assert b"row-TXN001" not in response.content
+
+
+def test_rows_the_page_could_not_update_need_login(client, alice, txn):
+    since = _quiet_since_an_hour(alice)
+    response = poll(client, since, stale="TXN001")
+    assert response.status_code == 302
 
 
 def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
@@ -87,7 +175,7 @@ def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
 ):
     changed = make_transaction(public_id="CHG")
     same = make_transaction(public_id="SAME")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     on_screen = shown(changed, same)
     changed.set_status_by(alice, Status.RESOLVED)
 
@@ -101,7 +189,7 @@ def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
 
 def test_a_row_the_page_already_shows_is_not_sent_again(analyst_client, alice, make_transaction):
     t = make_transaction(public_id="CHG")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     t.set_status_by(alice, Status.RESOLVED)
     first = poll(analyst_client, since, shown="CHG:1")
     assert "row-CHG" in first.content.decode()
@@ -120,20 +208,20 @@ def test_a_row_the_page_already_shows_is_not_sent_again(analyst_client, alice, m
     assert '<div id="poll"' in page  # only the next token
 
 
-def test_a_row_the_page_could_not_update_is_sent_even_unchanged(analyst_client, make_transaction):
+def test_a_row_the_page_could_not_update_is_sent_even_unchanged(
+    analyst_client, alice, make_transaction
+):
     t = make_transaction(public_id="TYPING")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     response = poll(analyst_client, since, shown=shown(t), stale="TYPING")
     assert response.status_code == 200
     assert 'id="row-TYPING"' in response.content.decode()
 
 
-def test_the_answer_carries_fresh_counts_and_a_newer_token(
-    analyst_client, alice, make_transaction
-):
+def test_the_answer_carries_fresh_counts_and_a_newer_token(analyst_client, alice, make_transaction):
     t = make_transaction(public_id="CHG")
     make_transaction()
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     on_screen = shown(t)
     t.set_status_by(alice, Status.FRAUD)
 
@@ -143,8 +231,8 @@ def test_the_answer_carries_fresh_counts_and_a_newer_token(
     counts = {c["status"]: c["n"] for c in response.context["counts"]}
     assert counts[Status.FRAUD] == 1
     assert counts[Status.PENDING] == 1
-    new_since = response.context["poll_url"].split("since=")[1].split("&")[0]
-    assert int(new_since) > int(since)
+    new_since = unquote(response.context["poll_url"].split("since=")[1].split("&")[0])
+    assert _since_of(new_since) > _since_of(since)
     assert '<div id="poll"' in page
 
 
@@ -152,7 +240,7 @@ def test_a_changed_row_not_on_screen_only_updates_the_counts(
     analyst_client, alice, make_transaction
 ):
     t = make_transaction(public_id="ELSEWHERE")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     t.set_status_by(alice, Status.RESOLVED)
     # Not on this page (page 2 gets no new rows), so no row is sent.
     page = poll(analyst_client, since, shown="OTHER:1", page="2").content.decode()
@@ -160,9 +248,9 @@ def test_a_changed_row_not_on_screen_only_updates_the_counts(
     assert '<nav id="counts"' in page
 
 
-def test_a_new_transaction_in_the_view_goes_on_top(analyst_client, make_transaction):
+def test_a_new_transaction_in_the_view_goes_on_top(analyst_client, alice, make_transaction):
     make_transaction(public_id="OLD")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     make_transaction(public_id="NEWONE", client_name="Kavya Iyer")
     make_transaction(public_id="NOTMINE", client_name="Someone Else")
 
@@ -172,24 +260,47 @@ def test_a_new_transaction_in_the_view_goes_on_top(analyst_client, make_transact
     assert "row-NOTMINE" not in page
 
 
-def test_new_transactions_wait_for_the_first_page(analyst_client, make_transaction):
-    since = _quiet_since_an_hour()
+def test_new_transactions_wait_for_the_first_page(analyst_client, alice, make_transaction):
+    since = _quiet_since_an_hour(alice)
     make_transaction(public_id="NEWONE")
     page = poll(analyst_client, since, page="3").content.decode()
     assert "row-NEWONE" not in page
 
 
-def test_a_new_transaction_outside_the_status_filter_is_not_added(analyst_client, make_transaction):
-    since = _quiet_since_an_hour()
+def test_a_new_transaction_outside_the_status_filter_is_not_added(
+    analyst_client, alice, make_transaction
+):
+    since = _quiet_since_an_hour(alice)
     make_transaction(public_id="NEWPENDING")
     page = poll(analyst_client, since, status=Status.FRAUD).content.decode()
     assert "row-NEWPENDING" not in page
 
 
-def test_a_garbled_shown_list_is_read_as_rows_with_no_version(analyst_client, make_transaction):
+def test_a_garbled_shown_list_is_read_as_rows_with_no_version(
+    analyst_client, alice, make_transaction
+):
     t = make_transaction(public_id="ODD")
-    since = _quiet_since_an_hour()
+    since = _quiet_since_an_hour(alice)
     Transaction.objects.filter(pk=t.pk).update(updated_at=timezone.now())
     response = poll(analyst_client, since, shown="ODD:" + "9" * 5000 + ",:,,x:y")
     assert response.status_code == 200
     assert 'id="row-ODD"' in response.content.decode()
+
+
+def test_the_quiet_check_names_the_models_table_and_column():
+    from transactions.views.dashboard import _CHANGED_SINCE_SQL
+
+    table = Transaction._meta.db_table
+    column = Transaction._meta.get_field("updated_at").column
+    assert f"FROM {table} WHERE {column} > %s" in _CHANGED_SINCE_SQL
+
+
+def test_the_quiet_check_agrees_with_the_orm_to_the_microsecond(make_transaction):
+    from transactions.views.dashboard import _changed_since
+
+    t = make_transaction()
+    since = timezone.now().replace(microsecond=123000) - timedelta(minutes=1)
+    for offset, changed in ((timedelta(0), False), (timedelta(microseconds=1), True)):
+        Transaction.objects.filter(pk=t.pk).update(updated_at=since + offset)
+        assert Transaction.objects.changed_since(since).exists() is changed
+        assert _changed_since(since) is changed

@@ -35,3 +35,22 @@ def test_money_rounds_half_up():
 def test_status_labels_are_words():
     assert status_label("Mark As Fraud") == "Fraud"
     assert status_label("Not Answered") == "Not Answered"
+
+
+def test_the_rows_calling_hours_warning_follows_the_autocall_rule(settings):
+    """The row's cached time-zone lookup answers as voiceflow.autocall does, hour by hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from transactions.models import Transaction
+    from voiceflow import autocall
+    from voiceflow.templatetags.autocall import outside_calling_hours
+
+    settings.CALLING_HOURS = "08:00-21:00"
+    phones = ["+919876543210", "+442071234567", "+12125550123", "+18005550123", "12ab", ""]
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for phone in phones:
+        txn = Transaction(phone=phone)
+        for hour in range(24):
+            now = start + timedelta(hours=hour, minutes=30)
+            expected = autocall.outside_calling_hours(txn, now)
+            assert outside_calling_hours(txn, now) is expected, (phone, now)

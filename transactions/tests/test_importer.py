@@ -15,6 +15,7 @@ from transactions.importer import (
     seed_row,
 )
 from transactions.models import AuditEntry, CallAttempt, Status, Transaction
+from transactions.phones import normalise_phone
 
 DATA = Path(__file__).parent / "data" / "flask_transactions.json"
 
@@ -232,3 +233,38 @@ def test_it_counts_new_updated_and_unchanged_rows_across_batches(db, monkeypatch
     assert Transaction.objects.count() == 6
     assert Transaction.objects.get(public_id="TXN001").phone == "+14155550199"
     assert Transaction.objects.get(public_id="TXN003").transaction_date == date(2025, 3, 16)
+
+
+# Numbers already in international form skip libphonenumber's general parse;
+# these are the ones where that parse could read the digits differently.
+PHONES = [
+    "+91 9876543210",  # the common case
+    "+14155550101",
+    "+1 1415 555 0101",  # starts like NANP's national prefix 1
+    "+44 7911 123456",
+    "+44 07911 123456",  # a national 0 written after the country code
+    "+39 06 6982 1234",  # Italy keeps its leading 0
+    "+7 8 812 123 4567",  # starts like Russia's national prefix 8
+    "+54 9 11 1234 5678",  # Argentina's mobile 9
+    "+52 1 55 1234 5678",  # Mexico's old mobile 1
+    "+800 1234 5678",  # a non-geographic code
+    "+91 12345",  # too short
+    "+91 98765432101234",  # too long
+    "+999 123456789",  # no such country code
+    "+1 212 555 0123 ",
+]
+
+
+@pytest.mark.parametrize("raw", PHONES)
+def test_a_number_in_international_form_is_read_as_libphonenumber_reads_it(db, raw):
+    try:
+        expected = normalise_phone(raw)
+    except ValidationError:
+        expected = None
+    result = import_rows([good_row(client_phone=raw)], skip_invalid=True)
+    if expected is None:
+        assert result.errors and result.errors[0].field == "client_phone"
+        assert not Transaction.objects.exists()
+    else:
+        assert not result.errors
+        assert Transaction.objects.get().phone == expected

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
+from django.db import connections
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -31,6 +33,10 @@ POLL_SECONDS = 5  # settings.DASHBOARD_POLL_SECONDS overrides (browser tests pol
 # transaction that committed after our answer, with an earlier updated_at
 # (a call placed inside a long transaction, a clock a little behind), is not missed.
 POLL_OVERLAP = timedelta(seconds=10)
+# The poll's token: signed, so only the dashboard issues it; short-lived, so a
+# 204 without a session check answers only someone logged in minutes ago.
+POLL_SALT = "dashboard-poll"
+POLL_TOKEN_MAX_AGE = 10 * 60
 # A manual status may be anything but Connecting: only placing a call sets that.
 MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
 
@@ -76,13 +82,26 @@ def _query_string(params, **changes) -> str:
     return "?" + urlencode(kept) if kept else "?"
 
 
-def with_row_data(queryset):
-    """Annotate what a row shows beyond the transaction: its latest call's failure."""
-    latest = CallAttempt.objects.filter(transaction=OuterRef("pk")).order_by("-created_at", "-id")
-    return queryset.annotate(
-        last_error_code=Subquery(latest.values("error_code")[:1]),
-        last_error_message=Subquery(latest.values("error_message")[:1]),
+def with_row_data(txns) -> list:
+    """The transactions (evaluated) with what a row shows beyond them: the latest call's failure.
+
+    One query for all of them, on the (transaction, -created_at) index: a
+    correlated subquery per row cost more to build than the whole page.
+    """
+    txns = list(txns)
+    if not txns:
+        return txns
+    latest = {}
+    attempts = (
+        CallAttempt.objects.filter(transaction_id__in=[t.pk for t in txns])
+        .order_by("transaction_id", "-created_at", "-id")
+        .values_list("transaction_id", "error_code", "error_message")
     )
+    for txn_id, code, message in attempts:
+        latest.setdefault(txn_id, (code, message))
+    for t in txns:
+        t.last_error_code, t.last_error_message = latest.get(t.pk, ("", ""))
+    return txns
 
 
 def _filtered(params):
@@ -110,31 +129,38 @@ def _counts(params, searched) -> dict:
         "counts": items,
         "counts_signature": _counts_signature(items),
         "total": sum(counts.values()),
+        "by_status": counts,
         "all_url": _query_string(params, status="", page=1),
     }
 
 
-def _token(now) -> str:
-    """The changed-since token of an answer given at `now`: milliseconds, minus the overlap."""
-    return str(int((now - POLL_OVERLAP).timestamp() * 1000))
+def poll_token(user_id, since: datetime) -> str:
+    """The signed changed-since token: "rows changed after `since`", issued to user_id."""
+    return TimestampSigner(salt=POLL_SALT).sign(f"{user_id}.{int(since.timestamp() * 1000)}")
 
 
-def _parse_token(raw):
+def _read_token(raw) -> tuple[str, datetime, bool]:
+    """(user id, since, expired) of an authentic token; BadParams for anything else."""
+    signer = TimestampSigner(salt=POLL_SALT)
     try:
-        millis = int(raw)
-    except (TypeError, ValueError):
+        try:
+            value, expired = signer.unsign(raw or "", max_age=POLL_TOKEN_MAX_AGE), False
+        except SignatureExpired:
+            value, expired = signer.unsign(raw), True
+        user_id, _, millis = value.partition(".")
+        since = datetime.fromtimestamp(int(millis) / 1000, tz=UTC)
+    except (BadSignature, ValueError, OverflowError, OSError):
         raise BadParams("since must be the token from the previous answer.") from None
-    if not 0 <= millis <= (timezone.now() + timedelta(days=1)).timestamp() * 1000:
-        raise BadParams("since is out of range.")
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return user_id, since, expired
 
 
 def _poll_seconds():
     return getattr(settings, "DASHBOARD_POLL_SECONDS", POLL_SECONDS)
 
 
-def _poll_url(params, now) -> str:
-    return reverse("dashboard-rows") + _query_string(params, since=_token(now))
+def _poll_url(params, user, now) -> str:
+    since = poll_token(user.pk, now - POLL_OVERLAP)
+    return reverse("dashboard-rows") + _query_string(params, since=since)
 
 
 def _sort_links(params) -> list[dict]:
@@ -164,11 +190,16 @@ def dashboard(request):
     except BadParams as e:
         return HttpResponseBadRequest(str(e))
     searched, shown = _filtered(params)
-    page_obj = Paginator(with_row_data(shown), PAGE_SIZE).get_page(params["page"])
+    counts = _counts(params, searched)
+    paginator = Paginator(shown, PAGE_SIZE)
+    # The status counts already say how many rows the view has: no COUNT(*).
+    paginator.count = counts["by_status"][params["status"]] if params["status"] else counts["total"]
+    page_obj = paginator.get_page(params["page"])
+    page_obj.object_list = with_row_data(page_obj.object_list)
     params["page"] = page_obj.number
     ctx = {
         **params,
-        **_counts(params, searched),
+        **counts,
         "page_obj": page_obj,
         "sort_links": {link["key"]: link for link in _sort_links(params)},
         "prev_url": (
@@ -180,7 +211,7 @@ def dashboard(request):
             _query_string(params, page=page_obj.next_page_number()) if page_obj.has_next() else ""
         ),
         "export_url": reverse("dashboard-export") + _query_string(params, page=""),
-        "poll_url": _poll_url(params, timezone.now()),
+        "poll_url": _poll_url(params, request.user, timezone.now()),
         "poll_seconds": _poll_seconds(),
     }
     template = "transactions/dashboard.html"
@@ -213,29 +244,65 @@ def _counts_signature(counts) -> str:
 
 @require_GET
 @never_cache
-@login_required
-@permission_required(VIEW, raise_exception=True)
 def rows(request):
     """The live poll: rows changed since the token, as out-of-band swaps; 204 when none.
 
-    The no-change answer is one indexed query on updated_at and no rendering.
-    The page says which rows it shows and in which version (`shown`), which it
-    could not update (`stale`: the analyst was typing in them) and the counts
-    it shows (`counts`), so the answer carries only what differs: a row is
-    never replaced under the analyst's pointer just because of the overlap.
+    The no-change answer is one indexed query on updated_at: no session, no
+    user, no permission query, no rendering. That is safe because the token
+    is signed (nobody can make one), was issued by the dashboard to a
+    logged-in analyst at most POLL_TOKEN_MAX_AGE ago, and a 204 tells its
+    holder only "nothing changed since then". Any answer that carries data
+    (rows, counts, a fresh token) goes through login and permission checks,
+    as does a token that is expired, forged or holds `stale` rows.
     """
+    if request.htmx and not request.GET.get("stale"):
+        try:
+            _, since, expired = _read_token(request.GET.get("since"))
+        except BadParams:
+            expired = True  # the full path says why, after login
+        if not expired and not _changed_since(since):
+            return HttpResponse(status=204)
+    return _changed_rows(request)
+
+
+def _changed_since(since) -> bool:
+    """Transaction.objects.changed_since(since).exists(), without the ORM.
+
+    The quiet poll is the dashboard's most frequent request and this query
+    its only work: building it through the ORM cost more than running it.
+    Served by the updated_at index (txn_updated_idx).
+    """
+    connection = connections[Transaction.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(_CHANGED_SINCE_SQL, [connection.ops.adapt_datetimefield_value(since)])
+        return cursor.fetchone() is not None
+
+
+# Transaction's table and updated_at column (a test compares them with the model's).
+_CHANGED_SINCE_SQL = "SELECT 1 FROM transactions_transaction WHERE updated_at > %s LIMIT 1"
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def _changed_rows(request):
+    """The poll's answer with data; an old but authentic token of this user still counts."""
     if not request.htmx:
         # A person who opens the poll's URL gets the dashboard it belongs to.
         view = {k: v for k, v in request.GET.items() if k in ("q", "status", "sort", "page")}
         return redirect(reverse("dashboard") + _query_string(view).rstrip("?"))
     try:
-        since = _parse_token(request.GET.get("since"))
+        user_id, since, expired = _read_token(request.GET.get("since"))
         params = _view_params(request.GET)
     except BadParams as e:
         return HttpResponseBadRequest(str(e))
+    if user_id != str(request.user.pk):
+        # The page was drawn for someone else (another login in this browser): redraw it.
+        response = HttpResponseBadRequest("since was issued to another user: reload the page.")
+        response["HX-Refresh"] = "true"
+        return response
     now = timezone.now()
     stale = {i for i in request.GET.get("stale", "").split(",") if i}
-    if not stale and not Transaction.objects.changed_since(since).exists():
+    if not stale and not expired and not Transaction.objects.changed_since(since).exists():
         return HttpResponse(status=204)
 
     shown = _parse_shown(request.GET.get("shown", ""))
@@ -256,8 +323,8 @@ def rows(request):
         new_rows = with_row_data(
             in_view.changed_since(since)
             .filter(created_at__gt=since)
-            .exclude(public_id__in=list(shown))
-        )[:PAGE_SIZE]
+            .exclude(public_id__in=list(shown))[:PAGE_SIZE]
+        )
     counts = _counts(params, searched)
     ctx = {
         **params,
@@ -265,7 +332,7 @@ def rows(request):
         "send_counts": counts["counts_signature"] != request.GET.get("counts"),
         "changed": changed,
         "new_rows": new_rows,
-        "poll_url": _poll_url(params, now),
+        "poll_url": _poll_url(params, request.user, now),
         "poll_seconds": _poll_seconds(),
         "oob": True,
     }
@@ -280,7 +347,8 @@ def row_response(request, txn, *, message="", error_field="", status=200):
     again from the database, so it shows what is stored: after a rejected
     phone, the old number.
     """
-    fresh = with_row_data(Transaction.objects.filter(pk=txn.pk)).first() or txn
+    fresh = Transaction.objects.filter(pk=txn.pk).first() or txn
+    with_row_data([fresh])
     ctx = {
         "t": fresh,
         "message": message,
@@ -294,7 +362,8 @@ def row_response(request, txn, *, message="", error_field="", status=200):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def transaction_detail(request, public_id):
-    txn = get_object_or_404(with_row_data(Transaction.objects.all()), public_id=public_id)
+    txn = get_object_or_404(Transaction, public_id=public_id)
+    with_row_data([txn])
     calls = txn.calls.select_related("placed_by").prefetch_related("events")
     ctx = {
         "t": txn,

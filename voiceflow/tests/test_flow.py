@@ -1,8 +1,9 @@
 """The call's state machine on its own: no HTTP, all state in the database."""
 
 import pytest
+from django.db import transaction
 
-from transactions.models import CallAttempt, CallEvent, CallOutcome, Status
+from transactions.models import CallAttempt, CallEvent, CallOutcome, Status, Transaction
 from voiceflow import flow, script
 from voiceflow.intents import Intent
 
@@ -81,3 +82,23 @@ def test_apply_status_ignores_an_unknown_status(call):
     exploded = {"CallSid": call.call_sid, "CallStatus": "exploded"}
     assert flow.apply_status("TXN001", exploded) is False
     assert flow.apply_status("TXN001", {"CallStatus": "completed"}) is False
+
+
+def test_find_call_loads_the_attempt_and_its_row_as_the_orm_does(call, txn):
+    # find_call runs a query compiled once; what it loads must match a plain ORM read.
+    expected = CallAttempt.objects.select_related("transaction").get(pk=call.pk)
+    with transaction.atomic():
+        found = flow.find_call("TXN001", call.call_sid)
+        bare = flow.find_call("TXN001", call.call_sid, with_transaction=False)
+        assert flow.find_call("TXN002", call.call_sid) is None  # another row's id
+        assert flow.find_call("TXN001", "CA" + "9" * 32) is None  # an unknown SID
+    for field in CallAttempt._meta.concrete_fields:
+        value = getattr(expected, field.attname)
+        assert getattr(found, field.attname) == value, field.name
+        assert type(getattr(found, field.attname)) is type(value), field.name
+        assert getattr(bare, field.attname) == value, field.name
+    for field in Transaction._meta.concrete_fields:
+        value = getattr(expected.transaction, field.attname)
+        assert getattr(found.transaction, field.attname) == value, field.name
+        assert type(getattr(found.transaction, field.attname)) is type(value), field.name
+    assert not found._state.adding and found._state.db == "default"
