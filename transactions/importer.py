@@ -11,7 +11,9 @@ inside one database transaction, so 100,000 rows take seconds.
 """
 
 import json
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -253,7 +255,13 @@ def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
 def parse_rows(data: list) -> tuple[list[dict], ImportResult]:
     """Check every row; return the good ones as model field values, and a result with the bad."""
     result = ImportResult(rows=len(data))
-    good, seen, phone_cache = [], {}, {}
+    good = [row for batch in _checked_batches(data, result, len(data) or 1) for row in batch]
+    return good, result
+
+
+def _checked_batches(data: list, result: ImportResult, size: int):
+    """Check the rows in order; yield the good ones `size` at a time, note the bad in result."""
+    batch, seen, phone_cache = [], {}, {}
     for index, row in enumerate(data):
         if not isinstance(row, dict):
             result.errors.append(RowError(index, "", "row", "not a JSON object"))
@@ -267,33 +275,65 @@ def parse_rows(data: list) -> tuple[list[dict], ImportResult]:
             continue
         seen[row_id] = index
         result.pans_reduced += reduced
-        good.append(values)
-    return good, result
+        batch.append(values)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # --- import and export --------------------------------------------------------
 
 
+_DONE = object()
+
+
 def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResult:
     """Validate `data` (the seed's shape) and upsert it by id.
 
-    Raises ImportRejected (nothing written) when a row is bad and skip_invalid
-    is false. A dry run does the whole import and rolls it back, so its counts
+    Raises ImportRejected (nothing kept) when a row is bad and skip_invalid is
+    false. A dry run does the whole import and rolls it back, so its counts
     are exact and nothing is kept.
-    """
-    good, result = parse_rows(data)
-    result.dry_run = dry_run
-    if result.errors and not skip_invalid:
-        raise ImportRejected(result)
 
+    Rows are checked in a second thread while the database writes the batches
+    already checked (both drivers release the GIL while the database works),
+    all inside one transaction: a bad row found late rolls back what was
+    written, so the import is still all or nothing.
+    """
+    result = ImportResult(rows=len(data), dry_run=dry_run)
     upsert = _Upsert(connections[Transaction.objects.db], timezone.now())
+    checked, stop = queue.SimpleQueue(), threading.Event()
+
+    def check_rows():
+        try:
+            for batch in _checked_batches(data, result, upsert.batch_size):
+                if stop.is_set():  # the writing thread failed: nobody will read on
+                    return
+                checked.put(batch)
+        except BaseException as e:  # handed to the writing thread, which raises it
+            checked.put(e)
+        else:
+            checked.put(_DONE)
+
+    checker = threading.Thread(target=check_rows, name="import-check", daemon=True)
     with transaction.atomic():
-        for start in range(0, len(good), upsert.batch_size):
-            batch = good[start : start + upsert.batch_size]
-            created, updated = upsert(batch)
-            result.created += created
-            result.updated += updated
-            result.unchanged += len(batch) - created - updated
+        checker.start()
+        try:
+            while (batch := checked.get()) is not _DONE:
+                if isinstance(batch, BaseException):
+                    raise batch
+                if result.errors and not skip_invalid:
+                    continue  # rejected: keep checking only, to name every bad row
+                created, updated = upsert(batch)
+                result.created += created
+                result.updated += updated
+                result.unchanged += len(batch) - created - updated
+        finally:
+            stop.set()
+            checker.join()
+        if result.errors and not skip_invalid:
+            raise ImportRejected(result)  # leaving the block rolls every batch back
         if dry_run:
             transaction.set_rollback(True)
     result.imported = not dry_run

@@ -235,6 +235,21 @@ def test_it_counts_new_updated_and_unchanged_rows_across_batches(db, monkeypatch
     assert Transaction.objects.get(public_id="TXN003").transaction_date == date(2025, 3, 16)
 
 
+def test_a_bad_row_found_after_writing_began_leaves_nothing(db, monkeypatch, make_transaction):
+    make_transaction(public_id="TXN000", client_name="Kept As It Was")
+    monkeypatch.setattr("transactions.importer.BATCH_SIZE", 1)  # written while checking goes on
+    rows = [good_row(id=f"TXN{n:03d}") for n in range(6)]
+    rows[5]["amount"] = "lots"
+
+    with pytest.raises(ImportRejected) as rejected:
+        import_rows(rows)
+
+    assert [(e.index, e.field) for e in rejected.value.result.errors] == [(5, "amount")]
+    assert list(Transaction.objects.values_list("public_id", "client_name")) == [
+        ("TXN000", "Kept As It Was")
+    ]
+
+
 # Numbers already in international form skip libphonenumber's general parse;
 # these are the ones where that parse could read the digits differently.
 PHONES = [
