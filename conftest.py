@@ -57,6 +57,38 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def browser_pages(browser):
+    """browser_pages(base_url, user=None, **context_options): a page in a fresh context.
+
+    Logged in as `user` when given (a session as the login form leaves it);
+    `page.js_errors` collects uncaught script errors. Contexts close at the
+    end of the test, before the database is flushed, so no poll arrives after.
+    """
+    from django.test import Client
+
+    contexts = []
+
+    def make(base_url, user=None, **context_options):
+        context = browser.new_context(base_url=base_url, **context_options)
+        context.set_default_timeout(15_000)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            name = settings.SESSION_COOKIE_NAME
+            cookie = {"name": name, "value": client.cookies[name].value, "url": base_url}
+            context.add_cookies([cookie])
+        contexts.append(context)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit counters live in the cache: each test starts with none used.

@@ -5,10 +5,7 @@ context (cookies, storage) against pytest-django's live server.
 """
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connections
-
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
@@ -31,37 +28,8 @@ def live(live_server, settings, monkeypatch):
 
 
 @pytest.fixture
-def new_page(browser, live, transactional_db):
+def new_page(browser_pages, live, transactional_db):
     """new_page(user=None): a page in a fresh context, logged in as `user` when given."""
-    contexts = []
-
-    def make(user=None):
-        context = browser.new_context(
-            base_url=live.url, viewport={"width": 1440, "height": 900}, accept_downloads=True
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        if user is not None:
-            context.add_cookies([_session_cookie(user, live.url)])
-        contexts.append(context)
-        page = context.new_page()
-        page.js_errors = []
-        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-        return page
-
-    yield make
-    # Closed before the database is flushed: no poll may arrive after.
-    for context in contexts:
-        context.close()
-
-
-def _session_cookie(user, url):
-    """A logged-in session for `user`, as the login form would leave it."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": url,
-    }
+    return lambda user=None: browser_pages(
+        live.url, user, viewport={"width": 1440, "height": 900}, accept_downloads=True
+    )
