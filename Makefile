@@ -60,6 +60,7 @@ run: venv
 
 lint: dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Debian's Chromium for the browser tests; installed when missing (CI runs as root).
 browser:

@@ -39,9 +39,20 @@ _CITIES = (
 )
 FIRST, LAST, BRANDS, CITIES = (words.split() for words in (_FIRST, _LAST, _BRANDS, _CITIES))
 BANKS = (
-    "State Bank of India", "HDFC Bank", "ICICI Bank", "Axis Bank", "Kotak Mahindra Bank",
-    "Punjab National Bank", "Bank of Baroda", "Canara Bank", "Union Bank of India",
-    "IndusInd Bank", "Yes Bank", "IDFC First Bank", "Federal Bank", "South Indian Bank",
+    "State Bank of India",
+    "HDFC Bank",
+    "ICICI Bank",
+    "Axis Bank",
+    "Kotak Mahindra Bank",
+    "Punjab National Bank",
+    "Bank of Baroda",
+    "Canara Bank",
+    "Union Bank of India",
+    "IndusInd Bank",
+    "Yes Bank",
+    "IDFC First Bank",
+    "Federal Bank",
+    "South Indian Bank",
 )
 ACTIONS = ["Pending"] * 6 + ["Resolved", "Mark As Fraud", "Not Answered", "Disconnected"]
 

@@ -1,7 +1,7 @@
 """The load test's database side: set up the calls' transactions, then read what happened.
 
-    loadcheck.py setup N     N transactions, their numbers chosen for a mix of personas
-    loadcheck.py report      every row's status and calls, and failed tasks, as JSON
+loadcheck.py setup N     N transactions, their numbers chosen for a mix of personas
+loadcheck.py report      every row's status and calls, and failed tasks, as JSON
 """
 
 import json

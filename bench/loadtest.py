@@ -39,7 +39,7 @@ CPS = os.environ.get("LOADTEST_CPS", "25")
 PG_URL = os.environ.get("LOADTEST_PG_URL", "postgres://postgres@127.0.0.1:5432/loadtest")
 BATCH_TIMEOUT = 600
 WEBHOOK = re.compile(r"^/(voice|status)/")
-ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(D)s'
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 
 
 def log(message):

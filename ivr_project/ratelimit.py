@@ -21,7 +21,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"10/5m" -> (10, 300): at most 10 in each 300-second window."""
+    """ "10/5m" -> (10, 300): at most 10 in each 300-second window."""
     match = _RATE.match(rate or "")
     if not match:
         raise ValueError(f"A rate limit looks like 10/5m (ten per five minutes), not {rate!r}.")

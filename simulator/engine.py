@@ -174,8 +174,11 @@ class Engine:
             self._post(
                 call.async_amd_status_callback,
                 "POST",
-                {**self._call_params(), "AnsweredBy": call.answered_by,
-                 "MachineDetectionDuration": "2000"},
+                {
+                    **self._call_params(),
+                    "AnsweredBy": call.answered_by,
+                    "MachineDetectionDuration": "2000",
+                },
             )
 
     def _finish(self, state: str, *, sip: int):

@@ -109,9 +109,7 @@ class SimCall(models.Model):
         )
 
     def start_speaking(self, user) -> bool:
-        return self._update_if(
-            Q(softphone_user=user, awaiting__isnull=False), person_speaking=True
-        )
+        return self._update_if(Q(softphone_user=user, awaiting__isnull=False), person_speaking=True)
 
     def hang_up(self, user) -> bool:
         return self._update_if(

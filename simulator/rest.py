@@ -23,8 +23,11 @@ MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
 MAGIC_TO = {
     "+15005550001": (21217, "Phone number does not appear to be valid"),
     "+15005550002": (21214, "'To' phone number cannot be reached"),
-    "+15005550003": (21215, "Account not authorized to call {to}. Perhaps you need to enable "
-                     "some international permissions"),
+    "+15005550003": (
+        21215,
+        "Account not authorized to call {to}. Perhaps you need to enable "
+        "some international permissions",
+    ),
     "+15005550004": (21216, "Account not allowed to call {to}"),
 }
 

@@ -307,6 +307,7 @@ def enqueue_calls(rows, *, user=None, source="bulk", now=None, limit=None) -> En
                 Transaction.objects.select_for_update()
                 .filter(pk__in=pks[start : start + chunk])
                 .filter(_can_queue())
+                .order_by("pk")  # one lock order for every bulk writer: no deadlock
                 .values_list("pk", "phone")
             )
             groups: dict[tuple[str, datetime], list[int]] = {}
@@ -349,6 +350,7 @@ def cancel_calls(rows, *, user=None, source="bulk") -> int:
         pks = list(
             rows.select_for_update()
             .filter(queue_state__in=[QueueState.QUEUED, QueueState.SCHEDULED])
+            .order_by("pk")  # one lock order for every bulk writer: no deadlock
             .values_list("pk", "queue_state")
         )
         Transaction.objects.filter(pk__in=[pk for pk, _ in pks]).update(
@@ -385,7 +387,7 @@ def drop_unwanted() -> int:
     return (
         Transaction.objects.filter(queue_state__in=[QueueState.QUEUED, QueueState.SCHEDULED])
         .filter(Q(opted_out_at__isnull=False) | Q(status__in=FINAL_STATUSES))
-        .update(queue_state=QueueState.NONE, next_call_at=None, updated_at=timezone.now())
+        .update_in_order(queue_state=QueueState.NONE, next_call_at=None, updated_at=timezone.now())
     )
 
 

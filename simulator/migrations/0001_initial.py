@@ -8,7 +8,6 @@ import simulator.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,44 +16,80 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SimCall',
+            name="SimCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sid', models.CharField(default=simulator.models.new_call_sid, max_length=34, unique=True)),
-                ('account_sid', models.CharField(max_length=34)),
-                ('to', models.CharField(max_length=32)),
-                ('from_number', models.CharField(max_length=32)),
-                ('url', models.URLField(max_length=2000)),
-                ('method', models.CharField(default='POST', max_length=4)),
-                ('status_callback', models.URLField(blank=True, max_length=2000)),
-                ('status_callback_method', models.CharField(default='POST', max_length=4)),
-                ('status_callback_events', models.JSONField(default=list)),
-                ('machine_detection', models.CharField(blank=True, max_length=32)),
-                ('async_amd', models.BooleanField(default=False)),
-                ('async_amd_status_callback', models.URLField(blank=True, max_length=2000)),
-                ('ring_timeout', models.PositiveIntegerField(default=60)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('initiated', 'Initiated'), ('ringing', 'Ringing'), ('in-progress', 'In Progress'), ('completed', 'Completed'), ('busy', 'Busy'), ('no-answer', 'No Answer'), ('failed', 'Failed'), ('canceled', 'Canceled')], default='queued', max_length=12)),
-                ('persona', models.CharField(max_length=16)),
-                ('scripted_replies', models.JSONField(default=list)),
-                ('sequence', models.PositiveIntegerField(default=0)),
-                ('transcript', models.JSONField(default=list)),
-                ('answered_by', models.CharField(blank=True, max_length=32)),
-                ('engine_started_at', models.DateTimeField(blank=True, null=True)),
-                ('ringing_on_softphone', models.BooleanField(default=False)),
-                ('awaiting', models.JSONField(blank=True, null=True)),
-                ('person_speaking', models.BooleanField(default=False)),
-                ('reply', models.JSONField(blank=True, null=True)),
-                ('hangup_requested', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('start_time', models.DateTimeField(blank=True, null=True)),
-                ('end_time', models.DateTimeField(blank=True, null=True)),
-                ('duration', models.PositiveIntegerField(blank=True, null=True)),
-                ('softphone_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sid",
+                    models.CharField(
+                        default=simulator.models.new_call_sid, max_length=34, unique=True
+                    ),
+                ),
+                ("account_sid", models.CharField(max_length=34)),
+                ("to", models.CharField(max_length=32)),
+                ("from_number", models.CharField(max_length=32)),
+                ("url", models.URLField(max_length=2000)),
+                ("method", models.CharField(default="POST", max_length=4)),
+                ("status_callback", models.URLField(blank=True, max_length=2000)),
+                ("status_callback_method", models.CharField(default="POST", max_length=4)),
+                ("status_callback_events", models.JSONField(default=list)),
+                ("machine_detection", models.CharField(blank=True, max_length=32)),
+                ("async_amd", models.BooleanField(default=False)),
+                ("async_amd_status_callback", models.URLField(blank=True, max_length=2000)),
+                ("ring_timeout", models.PositiveIntegerField(default=60)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("initiated", "Initiated"),
+                            ("ringing", "Ringing"),
+                            ("in-progress", "In Progress"),
+                            ("completed", "Completed"),
+                            ("busy", "Busy"),
+                            ("no-answer", "No Answer"),
+                            ("failed", "Failed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("persona", models.CharField(max_length=16)),
+                ("scripted_replies", models.JSONField(default=list)),
+                ("sequence", models.PositiveIntegerField(default=0)),
+                ("transcript", models.JSONField(default=list)),
+                ("answered_by", models.CharField(blank=True, max_length=32)),
+                ("engine_started_at", models.DateTimeField(blank=True, null=True)),
+                ("ringing_on_softphone", models.BooleanField(default=False)),
+                ("awaiting", models.JSONField(blank=True, null=True)),
+                ("person_speaking", models.BooleanField(default=False)),
+                ("reply", models.JSONField(blank=True, null=True)),
+                ("hangup_requested", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("start_time", models.DateTimeField(blank=True, null=True)),
+                ("end_time", models.DateTimeField(blank=True, null=True)),
+                ("duration", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "softphone_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['to', '-created_at'], name='simcall_to_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["to", "-created_at"], name="simcall_to_idx")],
             },
         ),
     ]

@@ -168,9 +168,7 @@ def test_it_answers_bad_input_with_twilios_error(client, changes, code):
 @over_http
 def test_it_lists_calls_by_number_and_start_time_for_the_real_client(twilio):
     before = _create(twilio, to="+14155550101")
-    SimCall.objects.filter(sid=before.sid).update(
-        start_time=datetime.now(UTC) - timedelta(hours=2)
-    )
+    SimCall.objects.filter(sid=before.sid).update(start_time=datetime.now(UTC) - timedelta(hours=2))
     recent = _create(twilio, to="+14155550101")
     _create(twilio, to="+14155550102")
 

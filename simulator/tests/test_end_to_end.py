@@ -207,9 +207,20 @@ def test_a_real_worker_process_plays_the_call(live, make_transaction, settings):
     }
 
     subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay",
-         "--queue-name", "default"],
-        env=env, cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--queue-name",
+            "default",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
 
     txn.refresh_from_db()

@@ -41,10 +41,16 @@ def test_every_kind_of_customer_the_demo_needs_is_there():
     ("key", "yes_no", "card"),
     [
         ("0", {"speech": "yes", "confidence": 0.94}, {"speech": "yes", "confidence": 0.94}),
-        ("1", {"speech": "no", "confidence": 0.94}, {"speech": "physical card please",
-                                                     "confidence": 0.92}),
-        ("2", {"speech": "no", "confidence": 0.94}, {"speech": "virtual card please",
-                                                     "confidence": 0.92}),
+        (
+            "1",
+            {"speech": "no", "confidence": 0.94},
+            {"speech": "physical card please", "confidence": 0.92},
+        ),
+        (
+            "2",
+            {"speech": "no", "confidence": 0.94},
+            {"speech": "virtual card please", "confidence": 0.92},
+        ),
         ("8", {"digits": "1"}, {"digits": "1"}),
         ("9", {"digits": "2"}, {"digits": "2"}),
         ("6", None, None),

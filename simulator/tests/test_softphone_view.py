@@ -263,8 +263,9 @@ def test_a_person_answers_and_replies_on_the_softphone(analyst_client, person_ca
 
     call.refresh_from_db()
     assert call.state == "completed"
-    assert [r["params"].get("SpeechResult") for r in twiml_app.received if r["name"] == "answer"] \
-        == ["yes I did"]
+    assert [
+        r["params"].get("SpeechResult") for r in twiml_app.received if r["name"] == "answer"
+    ] == ["yes I did"]
     assert "You said yes I did." in [line["text"] for line in call.transcript]
 
 

@@ -45,4 +45,3 @@ def test_calls_run_side_by_side_on_one_worker(live, settings, alice):
         assert call.hang_up(alice)
     assert wait_for_calls(timeout=20)
     assert set(SimCall.objects.values_list("state", flat=True)) == {"completed"}
-

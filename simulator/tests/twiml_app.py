@@ -20,8 +20,9 @@ def _record(request, name):
     valid = RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(
         url, request.POST, request.headers.get("X-Twilio-Signature", "")
     )
-    received.append({"name": name, "params": request.POST.dict(), "valid": valid,
-                     "query": request.GET.dict()})
+    received.append(
+        {"name": name, "params": request.POST.dict(), "valid": valid, "query": request.GET.dict()}
+    )
 
 
 def _twiml(response):

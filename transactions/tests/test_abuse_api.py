@@ -166,9 +166,7 @@ def test_json_and_badly_encoded_bodies_never_get_a_500(
     ),
     form=params,
 )
-def test_anonymous_requests_are_sent_to_sign_in_and_change_nothing(
-    client, rows, method_path, form
-):
+def test_anonymous_requests_are_sent_to_sign_in_and_change_nothing(client, rows, method_path, form):
     method, path = method_path
     before = _snapshot()
     response = _send(client, method, path, form)

@@ -15,7 +15,7 @@ from transactions.models import AuditEntry, CallAttempt, CallEvent, Status, Tran
 
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>\"'&"
 ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
 @pytest.fixture

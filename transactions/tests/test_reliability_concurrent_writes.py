@@ -112,7 +112,9 @@ def test_concurrent_bulk_updates_and_inserts_keep_the_counts_exact():
     def flip(to_status):
         def work():
             for _ in range(5):
-                Transaction.objects.filter(public_id__startswith="B").update(status=to_status)
+                Transaction.objects.filter(public_id__startswith="B").update_in_order(
+                    status=to_status
+                )
 
         return work
 
@@ -132,3 +134,30 @@ def test_concurrent_bulk_updates_and_inserts_keep_the_counts_exact():
     counts = Transaction.objects.status_counts()
     assert counts == Transaction.objects.filter(pk__isnull=False).status_counts()
     assert sum(counts.values()) == 40 + (THREADS - 4) * 5
+
+
+def test_overlapping_bulk_updates_in_key_order_queue_instead_of_deadlocking():
+    """Eight bulk writers over the same rows, each from the far end of the table."""
+    rows = [_txn(f"D{n:02d}") for n in range(60)]
+    for i, row in enumerate(rows):
+        # Scatter the rows over the heap so a plain UPDATE would lock them out of key order.
+        Transaction.objects.filter(pk=row.pk).update(merchant_name=f"Shop {i}")
+
+    def writer(t):
+        def work():
+            for i in range(6):
+                picked = Transaction.objects.filter(public_id__startswith="D")
+                if t % 2:
+                    picked = picked.order_by("-pk")
+                picked.update_in_order(status=MANUAL[(t + i) % len(MANUAL)])
+
+        return work
+
+    results = run_together(*(writer(t) for t in range(8)))
+
+    assert errors_in(results) == []
+    statuses = Transaction.objects.filter(public_id__startswith="D").values_list("status")
+    assert statuses.distinct().count() == 1  # each bulk update applied whole, never half
+    assert Transaction.objects.status_counts() == (
+        Transaction.objects.filter(pk__isnull=False).status_counts()
+    )

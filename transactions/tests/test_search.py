@@ -28,7 +28,7 @@ def rows(make_transaction):
     )
     make_transaction(
         public_id="TXN-C3",
-        client_name="Zoë O'Brien \"Zo\"",
+        client_name='Zoë O\'Brien "Zo"',
         phone="+447700900123",
         merchant_name="100% Pure_Juice",
         bank_name="Example Bank",
@@ -143,9 +143,7 @@ def test_a_search_matching_more_rows_than_are_listed_finds_the_same_rows(rows, q
     assert {t.public_id for t in listed} == set(_ids(q))
 
 
-def test_the_page_count_and_status_counts_reuse_one_index_search(
-    rows, django_assert_num_queries
-):
+def test_the_page_count_and_status_counts_reuse_one_index_search(rows, django_assert_num_queries):
     with django_assert_num_queries(1):
         found = Transaction.objects.search("example bank")
     with django_assert_num_queries(3):

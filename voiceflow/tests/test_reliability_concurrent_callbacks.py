@@ -105,9 +105,9 @@ def test_late_callbacks_racing_each_other_never_undo_the_customers_answer(txn, t
 
 def test_callbacks_for_unknown_calls_at_once_change_nothing(txn, twilio_api):
     attempt = request_call(txn)
-    sends = [
-        _callback(txn, f"CA{n:032d}", "completed", 3) for n in range(8)
-    ] + [_callback(txn.__class__(public_id="NOPE"), attempt.call_sid, "completed", 3)] * 4
+    sends = [_callback(txn, f"CA{n:032d}", "completed", 3) for n in range(8)] + [
+        _callback(txn.__class__(public_id="NOPE"), attempt.call_sid, "completed", 3)
+    ] * 4
 
     results = run_together(*sends)
 

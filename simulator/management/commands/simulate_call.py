@@ -36,17 +36,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("public_id", help="the transaction's ID, e.g. TXN001")
         parser.add_argument(
-            "--say", action="append", dest="replies", default=[],
+            "--say",
+            action="append",
+            dest="replies",
+            default=[],
             type=lambda words: {"speech": words, "confidence": 0.9},
             help="what the customer says at the next question (repeatable, in order)",
         )
         parser.add_argument(
-            "--press", action="append", dest="replies",
+            "--press",
+            action="append",
+            dest="replies",
             type=lambda keys: {"digits": keys},
             help="keys the customer presses at the next question (repeatable, in order)",
         )
         parser.add_argument(
-            "--persona", choices=sorted(k for k in PERSONAS if k != "scripted"),
+            "--persona",
+            choices=sorted(k for k in PERSONAS if k != "scripted"),
             help="a scripted customer instead of the one the number picks (see the README)",
         )
 

@@ -119,9 +119,7 @@ def test_server_errors_are_shown_not_swallowed(new_page, alice, make_transaction
     expect(flash).to_be_hidden()
 
 
-def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown(
-    new_page, alice, txn, settings
-):
+def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown(new_page, alice, txn, settings):
     settings.DASHBOARD_POLL_SECONDS = 2
     page = new_page(alice)
     polls = []
