@@ -93,6 +93,8 @@ DATABASES = {
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with concurrent writers queued on a file lock.
+    DATABASES["default"]["ENGINE"] = "ivr_project.sqlite"
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at
     # BEGIN, so concurrent webhooks wait (busy timeout) instead of failing
     # with "database is locked" halfway through a transaction.
