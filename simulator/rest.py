@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import jsonschema
 import phonenumbers
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "twilio_calls_schema.json"
@@ -51,7 +50,10 @@ def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def _validator(name: str) -> jsonschema.Draft7Validator:
+def _validator(name: str) -> "jsonschema.Draft7Validator":  # noqa: F821
+    # Imported here: about 5 MB that web workers only need once the simulator is called.
+    import jsonschema
+
     full = schema()
     part = {**full[name], "definitions": full["definitions"]}
     checker = jsonschema.FormatChecker()
