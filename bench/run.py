@@ -1,14 +1,16 @@
 """make bench: import N transactions, serve them with gunicorn, load them with wrk.
 
 For SQLite (var/bench.sqlite3) and, when a server answers, PostgreSQL
-(database `bench`): migrate, import 20 rows, measure the webhooks, import
-BENCH_ROWS rows (timed), measure everything, then automatic calling on the
-same database (bench/autocall_bench.py: enqueueing 10,000 calls, and the task
-worker's overhead per placed call). Every ratio compares figures from the same
-run and server. Prints a table with targets; writes
-bench/results.json.
+(database `bench`): import BENCH_ROWS rows (timed) into one database and 20
+rows into another (var/bench-small.sqlite3, `bench_small`), serve each with
+gunicorn, measure every endpoint of both in turns (BENCH_ROUNDS rounds, the
+median kept), then automatic calling on the big database
+(bench/autocall_bench.py: enqueueing 10,000 calls, and the task worker's
+overhead per placed call). Every ratio compares figures taken side by side in
+the same run. Prints a table with targets; writes bench/results.json.
 
-Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (3),
+Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (2),
+BENCH_ROUNDS (3),
 BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/bench), BENCH_BACKENDS
 (sqlite,postgresql).
 """
@@ -38,13 +40,14 @@ PY = sys.executable
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench")
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
 CONNECTIONS = (4, 16)
 WRK_THREADS = 2
 WORKERS = 2
-POOL = 4000  # prepared calls per webhook and phase; a run never repeats one
+POOL = 40_000  # prepared calls per webhook and phase; a run never repeats one
 AUTOCALL_ROWS = 10_000  # calls enqueued at once (enqueue_calls)
 AUTOCALL_CALLS = 200  # calls a db_worker places against a stand-in for Twilio
 
@@ -228,15 +231,41 @@ def check(port, name, requests: Requests) -> dict:
     return {"status": status, "body_bytes": body_bytes, "bytes": body_bytes + header_bytes}
 
 
-def measure(port, files: dict[str, Requests], names) -> dict:
-    results = {name: {"check": check(port, name, files[name])} for name in names}
-    for name in names:  # warm both workers
-        wrk(port, files[name], 4, 1)
+def measure(servers: dict[str, tuple[int, dict, tuple]]) -> dict:
+    """{phase: {endpoint: figures}} for servers {phase: (port, request files, endpoints)}.
+
+    Every endpoint of every server is measured ROUNDS times, in turns, so figures
+    that are compared with each other (a webhook and /healthz, 20 rows and N rows)
+    are taken side by side over the same stretch of time; each figure is the
+    round with the median throughput.
+    """
+    results = {
+        phase: {name: {"check": check(port, name, files[name])} for name in names}
+        for phase, (port, files, names) in servers.items()
+    }
+    for port, files, names in servers.values():
+        for name in names:  # warm both workers
+            wrk(port, files[name], 4, 1)
+    order = list(dict.fromkeys(name for _, _, names in servers.values() for name in names))
     for c in CONNECTIONS:
-        for name in names:
-            results[name][c] = wrk(port, files[name], c, SECONDS)
-            r = results[name][c]
-            log(f"  {name:16} c={c:<3} {r['rps']:8.0f} req/s  p99 {r['p99_ms']:7.1f} ms")
+        runs = {}
+        for _ in range(ROUNDS):
+            for name in order:
+                for phase, (port, files, names) in servers.items():
+                    if name in names:
+                        run_once = wrk(port, files[name], c, SECONDS)
+                        runs.setdefault((phase, name), []).append(run_once)
+        for (phase, name), rounds in runs.items():
+            median = sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
+            results[phase][name][c] = {
+                **median,
+                "rounds_rps": [round(r["rps"]) for r in rounds],
+                "errors": sum(r["errors"] for r in rounds),
+            }
+            log(
+                f"  {phase:6} {name:16} c={c:<3} {median['rps']:8.0f} req/s"
+                f"  p99 {median['p99_ms']:7.1f} ms  rounds {results[phase][name][c]['rounds_rps']}"
+            )
     return results
 
 
@@ -280,8 +309,16 @@ def reset_postgres():
     return reset_postgres_at(PG_URL)
 
 
+def reset_small_postgres():
+    return reset_postgres_at(PG_URL + "_small")
+
+
 def reset_sqlite():
     return reset_sqlite_at(VAR / "bench.sqlite3")
+
+
+def reset_small_sqlite():
+    return reset_sqlite_at(VAR / "bench-small.sqlite3")
 
 
 # --- one backend ---------------------------------------------------------------
@@ -305,21 +342,19 @@ def poll_requests(env, phase_dir: Path, info: dict) -> Requests:
     return Requests(file)
 
 
-def bench_backend(backend: str, reset) -> dict:
+def bench_backend(backend: str, reset, reset_small) -> dict:
     log(f"== {backend}")
-    url = reset()
-    port = free_port()
-    env = app_env(url, port)
-    manage(env, "migrate", "--noinput")
-    # As in production: DEBUG off serves the hashed files collectstatic writes.
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     result = {"rows": ROWS}
-
-    manage(env, "import_transactions", data.write(VAR / "bench-rows-20.json", 20))
-    _, files = prepare(env, f"{backend}-20")
-    log(f" 20 rows (port {port})")
-    with gunicorn(env, port):
-        result["at_20"] = measure(port, files, ("healthz", *WEBHOOKS))
+    # Two databases, 20 rows and ROWS rows, each behind its own gunicorn, measured in
+    # turns: "flat with data size" compares figures taken side by side.
+    small_port, port = free_port(), free_port()
+    small_env, env = app_env(reset_small(), small_port), app_env(reset(), port)
+    for phase_env in (small_env, env):
+        manage(phase_env, "migrate", "--noinput")
+        # As in production: DEBUG off serves the hashed files collectstatic writes.
+        manage(phase_env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(small_env, "import_transactions", data.write(VAR / "bench-rows-20.json", 20))
+    _, small_files = prepare(small_env, f"{backend}-20")
 
     source = data.write(VAR / f"bench-rows-{ROWS}.json", ROWS)
     started = time.monotonic()
@@ -335,12 +370,21 @@ def bench_backend(backend: str, reset) -> dict:
 
     info, files = prepare(env, f"{backend}-{ROWS}", full=True)
     result["searches"] = {k: v for k, v in info.items() if k.startswith("search_")}
-    log(f" {ROWS} rows")
-    with gunicorn(env, port) as server:
-        result["at_n"] = measure(port, files, ("healthz", *WEBHOOKS, *PAGES[:-1]))
-        # Last, once every write above is done: the poll's token is "now".
+    log(f" 20 rows (port {small_port}) and {ROWS} rows (port {port}), in turns")
+    with gunicorn(small_env, small_port), gunicorn(env, port) as server:
+        measured = measure(
+            {
+                "at_20": (small_port, small_files, ("healthz", *WEBHOOKS)),
+                "at_n": (port, files, ("healthz", *WEBHOOKS, *PAGES[:-1])),
+            }
+        )
+        result["at_20"], result["at_n"] = measured["at_20"], measured["at_n"]
+        # Last, once every write above is done: the poll's token is "now". Its
+        # floor is the /healthz measured in turns with it.
         files["poll"] = poll_requests(env, VAR / "bench" / f"{backend}-{ROWS}", info)
-        result["at_n"].update(measure(port, files, ("poll",)))
+        polled = measure({"at_n": (port, files, ("healthz", "poll"))})["at_n"]
+        result["at_n"]["poll"] = polled["poll"]
+        result["poll_floor"] = polled["healthz"]
         result["worker_peak_mb"] = [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
     # After the web measurements, so they never share the machine with it.
     result["autocall"] = autocall(env)
@@ -394,7 +438,7 @@ def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
         for s in ("search_name", "search_phone", "search_merchant"):
             ratio = n[s][c]["rps"] / floor
             target(f"{s} vs /healthz, c={c}", ratio, "≥ 10%", ratio >= 0.1, f"{ratio:.0%}")
-        ratio = n["poll"][c]["rps"] / floor
+        ratio = n["poll"][c]["rps"] / r["poll_floor"][c]["rps"]
         target(f"poll vs /healthz, c={c}", ratio, "≥ 80%", ratio >= 0.8, f"{ratio:.0%}")
     size = n["poll"]["check"]["bytes"]
     target("poll response size (headers + body)", size, "< 1 KB", size < 1024, f"{size} B")
@@ -427,7 +471,8 @@ def table(results: dict) -> str:
         for name, m in r["at_n"].items():
             for c in CONNECTIONS:
                 x = m[c]
-                ratio = x["rps"] / r["at_n"]["healthz"][c]["rps"]
+                floor = r["poll_floor"] if name == "poll" else r["at_n"]["healthz"]
+                ratio = x["rps"] / floor[c]["rps"]
                 small = r["at_20"].get(name, {}).get(c)
                 at20 = f"{small['rps']:>6.0f}" if small else ""
                 lines.append(
@@ -477,16 +522,19 @@ def main():
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "rows": ROWS,
         "seconds_per_measurement": SECONDS,
+        "rounds": ROUNDS,
         "connections": CONNECTIONS,
         "backends": {},
         "skipped": [],
     }
     results["bare_worker_peak_mb"] = max(bare_worker_peak_mb())
     if "sqlite" in BACKENDS:
-        results["backends"]["sqlite"] = bench_backend("sqlite", reset_sqlite)
+        results["backends"]["sqlite"] = bench_backend("sqlite", reset_sqlite, reset_small_sqlite)
     if "postgresql" in BACKENDS:
         if postgres_available():
-            results["backends"]["postgresql"] = bench_backend("postgresql", reset_postgres)
+            results["backends"]["postgresql"] = bench_backend(
+                "postgresql", reset_postgres, reset_small_postgres
+            )
         else:
             results["skipped"].append(f"postgresql: no server answered at {PG_URL}")
     results["targets"] = [
