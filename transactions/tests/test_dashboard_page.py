@@ -84,11 +84,43 @@ def test_it_filters_by_status_and_counts_every_status(analyst_client, make_trans
     assert response.context["total"] == 3
 
 
+def test_the_count_links_keep_the_search_and_mark_the_active_filter(
+    analyst_client, make_transaction
+):
+    make_transaction(public_id="F1", client_name="Meera", status=Status.FRAUD)
+    page = analyst_client.get("/", {"q": "Meera", "status": Status.FRAUD}).content.decode()
+    fraud = '<a href="?q=Meera&amp;status=Mark+As+Fraud" hx-get="?q=Meera&amp;status=Mark+As+Fraud"'
+    assert f'{fraud} class="count status-fraud active" aria-current="true"' in page
+    assert '<span class="count-label">Fraud</span> <span class="count-n">1</span>' in page
+    assert '<a href="?q=Meera" hx-get="?q=Meera" class="count count-all">' in page
+
+
 def test_counts_follow_the_search(analyst_client, make_transaction):
     make_transaction(public_id="P1", client_name="Meera")
     make_transaction(public_id="P2", client_name="Arjun")
     response = analyst_client.get("/", {"q": "Meera"})
     assert response.context["total"] == 1
+
+
+def test_a_searchs_counts_and_page_come_from_its_one_index_search(
+    analyst_client, make_transaction, django_assert_num_queries
+):
+    """Searching costs no query beyond the plain page: the search lists each match's status."""
+    make_transaction(public_id="M1", client_name="Meera Nair")
+    make_transaction(public_id="M2", client_name="Meera Iyer", status=Status.FRAUD)
+    make_transaction(public_id="M3", client_name="Meera Das", status=Status.FRAUD)
+    make_transaction(public_id="A1", client_name="Arjun Das", status=Status.FRAUD)
+    analyst_client.get("/")  # warm
+    with CaptureQueriesContext(connection) as plain:
+        analyst_client.get("/")
+    with django_assert_num_queries(len(plain.captured_queries)):
+        response = analyst_client.get("/", {"q": "meera", "status": Status.FRAUD})
+    page = response.content.decode()
+    assert "row-M2" in page and "row-M3" in page and "row-M1" not in page
+    assert "row-A1" not in page
+    counts = {c["status"]: c["n"] for c in response.context["counts"]}
+    assert (counts[Status.PENDING], counts[Status.FRAUD], response.context["total"]) == (1, 2, 3)
+    assert "Showing 1–2 of 2 matching “meera” with status Mark As Fraud." in page
 
 
 def test_it_sorts_by_amount_both_ways(analyst_client, make_transaction):

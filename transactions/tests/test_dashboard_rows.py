@@ -295,6 +295,16 @@ def test_the_quiet_check_names_the_models_table_and_column():
     assert f"FROM {table} WHERE {column} > %s" in _CHANGED_SINCE_SQL
 
 
+def test_the_latest_calls_query_names_the_models_table_and_columns():
+    from transactions.models import CallAttempt
+    from transactions.views.dashboard import _LATEST_CALLS_SQL
+
+    fields = ("transaction", "error_code", "error_message", "created_at")
+    columns = [CallAttempt._meta.get_field(f).column for f in fields]
+    assert f"FROM {CallAttempt._meta.db_table} WHERE" in _LATEST_CALLS_SQL
+    assert all(column in _LATEST_CALLS_SQL for column in columns)
+
+
 def test_the_quiet_check_agrees_with_the_orm_to_the_microsecond(make_transaction):
     from transactions.views.dashboard import _changed_since
 

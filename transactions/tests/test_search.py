@@ -150,3 +150,20 @@ def test_the_page_count_and_status_counts_reuse_one_index_search(rows, django_as
         assert len(found.order_by("-id")[:50]) == 2
         assert found.count() == 2
         assert sum(found.status_counts().values()) == 2
+
+
+def test_the_search_lists_each_matchs_status_for_the_counts(rows):
+    match, counts = indexed.search_with_counts("example bank", "default")
+    assert sorted(Transaction.objects.filter(match).values_list("public_id", flat=True)) == [
+        "TXN-A1",
+        "TXN-C3",
+    ]
+    assert counts == {"Pending": 2}
+    # Past eager_max the matches are not listed, so not counted either.
+    assert indexed.search_with_counts("example bank", "default", eager_max=1)[1] is None
+
+
+def test_compacting_the_index_after_a_bulk_load_keeps_every_match(rows):
+    before = {q: _ids(q) for q in ("asha", "example bank", "919", "txn-b2", "zo")}
+    indexed.compact_search_index("default")
+    assert {q: _ids(q) for q in before} == before

@@ -4,8 +4,10 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS
 
 from transactions.importer import FileUnreadable, ImportRejected, import_rows, load_json
+from transactions.indexed import compact_search_index
 
 
 class Command(BaseCommand):
@@ -35,6 +37,8 @@ class Command(BaseCommand):
                 "Fix them, or run again with --skip-invalid to import the rest."
             ) from None
         self._report_errors(result.errors)
+        if not dry_run and result.created + result.updated:
+            compact_search_index(DEFAULT_DB_ALIAS)  # a bulk load left the search index in pieces
         elapsed = time.monotonic() - started
         done = result.created + result.updated + result.unchanged
         verb = "Would import" if dry_run else "Imported"
