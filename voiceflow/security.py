@@ -1,6 +1,8 @@
 """Every Twilio webhook passes `twilio_webhook`: POST only, no CSRF token, a valid signature."""
 
+import base64
 import functools
+import hashlib
 import hmac
 import logging
 
@@ -32,16 +34,31 @@ def _validator(token: str) -> RequestValidator:
     return RequestValidator(token)
 
 
+def form_signature(token: str, url: str, form) -> str:
+    """Twilio's X-Twilio-Signature of a form POST to `url` (a QueryDict).
+
+    Twilio's algorithm, as the twilio library computes it: the URL, then each
+    parameter's name and value(s), names and values sorted; HMAC-SHA1 with
+    the auth token, in base64. Written out because the library's version,
+    made for any kind of mapping, cost a webhook more than its database work.
+    """
+    payload = url + "".join(
+        name + value for name in sorted(form) for value in sorted(set(form.getlist(name)))
+    )
+    digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
 def is_signed_by_twilio(request) -> bool:
-    signature = request.headers.get("X-Twilio-Signature", "")
+    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
     if not signature:
         return False
-    validator = _validator(settings.TWILIO_AUTH_TOKEN)
+    token = settings.TWILIO_AUTH_TOKEN
     url = signed_url(request)
     # Twilio signs the URL we gave it, so one HMAC settles a genuine request;
     # the library's full check (the URL with and without its port) does the rest.
-    expected = validator.compute_signature(url, request.POST)
-    return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(
+    expected = form_signature(token, url, request.POST)
+    return hmac.compare_digest(expected.encode(), signature.encode()) or _validator(token).validate(
         url, request.POST, signature
     )
 

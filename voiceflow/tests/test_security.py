@@ -4,10 +4,16 @@ import logging
 
 import pytest
 from django.conf import settings
+from django.http import QueryDict
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from twilio.request_validator import RequestValidator
 
 from conftest import twilio_signature
 from transactions.models import CallEvent, Status
+from voiceflow.security import form_signature
 
 PARAMS = {"CallStatus": "completed", "SequenceNumber": "3"}
 
@@ -98,3 +104,25 @@ def test_it_never_logs_the_signature_or_the_token(client, params, caplog):
     assert "Rejected a webhook" in caplog.text
     assert forged not in caplog.text
     assert settings.TWILIO_AUTH_TOKEN not in caplog.text
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    form=st.lists(st.tuples(st.text(min_size=1), st.text()), max_size=8),
+    url=st.text(),
+)
+def test_our_signature_is_the_twilio_librarys(form, url):
+    """Same bytes as RequestValidator.compute_signature: repeated names, unicode and all."""
+    params = QueryDict(mutable=True)
+    for name, value in form:
+        params.appendlist(name, value)
+    expected = RequestValidator("a-token").compute_signature(url, params)
+    assert form_signature("a-token", url, params) == expected
+
+
+def test_a_signature_with_the_port_twilio_may_add_still_passes(client, params, txn):
+    """The library's full check is the fallback: Twilio may sign https URLs with :443."""
+    path = f"/status/{txn.public_id}"
+    with_port = settings.PUBLIC_URL.replace("http://testserver", "http://testserver:80") + path
+    headers = {"X-Twilio-Signature": twilio_signature(with_port, params)}
+    assert client.post(path, params, headers=headers).status_code == 200
