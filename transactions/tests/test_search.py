@@ -5,6 +5,7 @@ shows both match the same rows (rules in transactions/indexed.py).
 """
 
 import pytest
+from django.db import connection
 
 from transactions import indexed
 from transactions.models import Transaction
@@ -167,3 +168,16 @@ def test_compacting_the_index_after_a_bulk_load_keeps_every_match(rows):
     before = {q: _ids(q) for q in ("asha", "example bank", "919", "txn-b2", "zo")}
     indexed.compact_search_index("default")
     assert {q: _ids(q) for q in before} == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN pending lists are PostgreSQL's")
+@pytest.mark.django_db
+def test_the_search_indexes_merge_their_pending_entries_early():
+    """Searches read a GIN index's pending list in full: it is kept to 128 kB, not 4 MB."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'txn\\_%\\_trgm'"
+        )
+        options = dict(cursor.fetchall())
+    assert set(options) == {"txn_name_trgm", "txn_merchant_trgm", "txn_bank_trgm", "txn_phone_trgm"}
+    assert all(o == ["gin_pending_list_limit=128"] for o in options.values()), options
