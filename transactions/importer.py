@@ -79,6 +79,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     pans_reduced: int = 0
+    kept_in_call: int = 0  # rows whose call was in progress: the file's status was not applied
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     imported: bool = False
@@ -318,6 +319,10 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
 
     checker = threading.Thread(target=check_rows, name="import-check", daemon=True)
     with transaction.atomic():
+        # For the report only: the upsert itself leaves any row in a call alone.
+        in_call = set(
+            Transaction.objects.filter(status=Status.CONNECTING).values_list("public_id", flat=True)
+        )
         checker.start()
         try:
             while (batch := checked.get()) is not _DONE:
@@ -329,6 +334,11 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
                 result.created += created
                 result.updated += updated
                 result.unchanged += len(batch) - created - updated
+                result.kept_in_call += sum(
+                    1
+                    for row in batch
+                    if row["public_id"] in in_call and row["status"] != Status.CONNECTING
+                )
         finally:
             stop.set()
             checker.join()
@@ -380,15 +390,24 @@ class _Upsert:
         self.arrays = ", ".join(
             f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in self.fields
         )
+        new = {c: f"excluded.{qn(c)}" for c in [*compared, "updated_at"]}
+        # A row in a call keeps its status: the call's outcome is written only over
+        # "Connecting" (a conditional update), so a status from the file would lose it.
+        status = qn(meta.get_field("status").column)
+        new[meta.get_field("status").column] = (
+            f"CASE WHEN {table}.{status} = %s THEN {table}.{status} ELSE excluded.{status} END"
+        )
         self.tail = (
             f" ON CONFLICT ({qn(meta.get_field('public_id').column)}) DO UPDATE SET "
-            + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in [*compared, "updated_at"])
+            + ", ".join(f"{qn(c)} = {new[c]}" for c in [*compared, "updated_at"])
             + " WHERE "
-            + " OR ".join(f"{table}.{qn(c)} <> excluded.{qn(c)}" for c in compared)
+            + " OR ".join(f"{table}.{qn(c)} <> {new[c]}" for c in compared)
             # Inserted and changed rows come back: true for the inserted ones (this run's
             # created_at), false for the changed ones.
             + f" RETURNING {qn(meta.get_field('created_at').column)} = %s"
         )
+        # The tail's parameters: "Connecting" in SET and in WHERE, then created_at.
+        self.tail_params = [Status.CONNECTING, Status.CONNECTING]
 
     @staticmethod
     def _preparer(f, connection):
@@ -423,7 +442,7 @@ class _Upsert:
             sql = f"{self.head}VALUES {', '.join([self.one_row] * len(rows))}{self.tail}"
             params = [value for row in values for value in row]
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, [*params, self.defaults["created_at"]])
+            cursor.execute(sql, [*params, *self.tail_params, self.defaults["created_at"]])
             written = [bool(inserted) for (inserted,) in cursor.fetchall()]
         inserted = sum(written)
         return inserted, len(written) - inserted

@@ -105,3 +105,14 @@ def test_it_refuses_json_that_is_not_a_list(db, tmp_path):
 def test_it_says_when_the_file_is_missing(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         run(str(tmp_path / "nowhere.json"))
+
+
+def test_it_says_which_rows_kept_their_status_because_a_call_was_in_progress(db, tmp_path):
+    run(str(DATA))
+    first = json.loads(DATA.read_text())[0]
+    Transaction.objects.filter(public_id=first["id"]).update(status="Connecting")  # a call
+
+    out, _ = run(write_rows(tmp_path, [{**first, "action": "Pending"}]))
+
+    assert "1 row(s) were in a call: they kept their status" in out
+    assert Transaction.objects.get(public_id=first["id"]).status == "Connecting"

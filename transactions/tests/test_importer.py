@@ -16,6 +16,7 @@ from transactions.importer import (
 )
 from transactions.models import AuditEntry, CallAttempt, Status, Transaction
 from transactions.phones import normalise_phone
+from voiceflow import flow
 
 DATA = Path(__file__).parent / "data" / "flask_transactions.json"
 
@@ -283,3 +284,45 @@ def test_a_number_in_international_form_is_read_as_libphonenumber_reads_it(db, r
     else:
         assert not result.errors
         assert Transaction.objects.get().phone == expected
+
+
+def test_a_row_in_a_call_keeps_its_status_so_the_calls_outcome_is_not_lost(db, make_transaction):
+    txn = make_transaction(public_id="TXN001", merchant_name="Croma")
+    assert txn.start_connecting()
+    call = CallAttempt.objects.create(transaction=txn, call_sid="CA" + "7" * 32)
+
+    result = import_rows(
+        [
+            good_row(id="TXN001", merchant_name="Croma Online", action="Pending"),
+            good_row(id="TXN002", action="Resolved"),
+        ]
+    )
+
+    assert (result.created, result.updated, result.kept_in_call) == (1, 1, 1)
+    txn.refresh_from_db()
+    assert (txn.merchant_name, txn.status) == ("Croma Online", Status.CONNECTING)
+    # The call ends unanswered: its outcome still lands on the row.
+    flow.apply_status("TXN001", {"CallSid": call.call_sid, "CallStatus": "no-answer"})
+    txn.refresh_from_db()
+    assert txn.status == Status.NOT_ANSWERED
+
+
+def test_a_row_in_a_call_with_nothing_else_new_is_left_unchanged(db, make_transaction):
+    txn = make_transaction(public_id="TXN001")
+    assert txn.start_connecting()
+    row = good_row(
+        id="TXN001",
+        client_name=txn.client_name,
+        card_number=f"***{txn.card_last4}",
+        client_phone=txn.phone,
+        amount=float(txn.amount),
+        bank_name=txn.bank_name,
+        merchant_name=txn.merchant_name,
+        transaction_date=txn.transaction_date.strftime("%d/%m/%Y"),
+        action="Resolved",
+    )
+
+    result = import_rows([row])
+
+    assert (result.updated, result.unchanged, result.kept_in_call) == (0, 1, 1)
+    assert Transaction.objects.get(pk=txn.pk).status == Status.CONNECTING

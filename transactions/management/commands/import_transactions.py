@@ -47,6 +47,11 @@ class Command(BaseCommand):
             f"{result.updated} updated, {result.unchanged} unchanged, {result.skipped} skipped "
             f"({elapsed:.2f} s, {done / max(elapsed, 0.001):,.0f} rows/s)."
         )
+        if result.kept_in_call:
+            self.stdout.write(
+                f"{result.kept_in_call} row(s) were in a call: they kept their status "
+                "(the call's outcome decides it); import again after the call to apply the file's."
+            )
         if result.pans_reduced:
             self.stdout.write(
                 f"{result.pans_reduced} full card number(s) were reduced to their last four "
