@@ -334,11 +334,12 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
                 result.created += created
                 result.updated += updated
                 result.unchanged += len(batch) - created - updated
-                result.kept_in_call += sum(
-                    1
-                    for row in batch
-                    if row["public_id"] in in_call and row["status"] != Status.CONNECTING
-                )
+                if in_call:  # usually none: no pass over the batch then
+                    result.kept_in_call += sum(
+                        1
+                        for row in batch
+                        if row["public_id"] in in_call and row["status"] != Status.CONNECTING
+                    )
         finally:
             stop.set()
             checker.join()
