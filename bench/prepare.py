@@ -101,7 +101,7 @@ def poll_path() -> str:
 
     user = User.objects.get(username="bench-analyst")
     first_page = Transaction.objects.order_by("-transaction_date", "-id")[:50]
-    shown = ",".join(f"{t.public_id}:{row_version(t.updated_at)}" for t in first_page)
+    shown = "~".join(f"{t.public_id}.{row_version(t.updated_at)}" for t in first_page)
     return "/rows?" + urlencode({"since": poll_token(user.pk, timezone.now()), "shown": shown})
 
 

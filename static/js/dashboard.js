@@ -101,12 +101,13 @@
     var shown = [];
     var stale = [];
     document.querySelectorAll("#rows tr[data-id]").forEach(function (row) {
-      shown.push(row.dataset.id + ":" + (row.dataset.v || ""));
+      shown.push(row.dataset.id + "." + (row.dataset.v || ""));
       if (row.dataset.stale) {
         stale.push(row.dataset.id);
       }
     });
-    event.detail.parameters.shown = shown.join(",");
+    // "." and "~" travel unescaped: the quiet poll's query string stays cheap to read.
+    event.detail.parameters.shown = shown.join("~");
     if (stale.length) {
       event.detail.parameters.stale = stale.join(",");
     }

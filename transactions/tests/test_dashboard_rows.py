@@ -43,7 +43,7 @@ def shown(*txns) -> str:
     """The `shown` parameter of a page showing these rows as they are now in the database."""
     for t in txns:
         t.refresh_from_db()
-    return ",".join(f"{t.public_id}:{row_version(t.updated_at)}" for t in txns)
+    return "~".join(f"{t.public_id}.{row_version(t.updated_at)}" for t in txns)
 
 
 def poll(client, since, **params):
@@ -184,6 +184,20 @@ def test_a_changed_row_on_screen_comes_back_as_an_out_of_band_swap(
     assert response.status_code == 200
     assert '<tr id="row-CHG" data-id="CHG"' in page
     assert 'class="txn status-resolved" hx-swap-oob="true">' in page
+    assert "row-SAME" not in page
+
+
+def test_a_page_loaded_before_the_unescaped_format_is_still_understood(
+    analyst_client, alice, make_transaction
+):
+    changed = make_transaction(public_id="CHG")
+    same = make_transaction(public_id="SAME")
+    since = _quiet_since_an_hour(alice)
+    on_screen = shown(changed, same).replace(".", ":").replace("~", ",")
+    changed.set_status_by(alice, Status.RESOLVED)
+
+    page = poll(analyst_client, since, shown=on_screen).content.decode()
+    assert '<tr id="row-CHG" data-id="CHG"' in page
     assert "row-SAME" not in page
 
 

@@ -4,6 +4,7 @@ Every fragment is a partial of one template (Django's {% partialdef %}): the
 page includes it, htmx asks for it alone ("page.html#name").
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -243,11 +244,17 @@ def dashboard(request):
     return response
 
 
+# `shown` is "ID.version~ID.version": characters a URL carries as they are, so
+# the quiet poll's query string decodes without a percent-escape (ids never
+# hold "." or "~"). Pages loaded before this format send "ID:version,…".
+_SHOWN_ITEMS = re.compile(r"[~,]")
+
+
 def _parse_shown(raw) -> dict[str, int | None]:
-    """ "ID:version,ID:version" (the rows on screen and what they show) → {id: version}."""
+    """ "ID.version~ID.version" (the rows on screen and what they show) → {id: version}."""
     shown = {}
-    for item in raw.split(",")[: PAGE_SIZE * 2]:
-        public_id, _, version = item.partition(":")
+    for item in _SHOWN_ITEMS.split(raw, maxsplit=PAGE_SIZE * 2)[: PAGE_SIZE * 2]:
+        public_id, _, version = item.replace(":", ".").partition(".")
         if public_id:
             # A version is a microsecond timestamp; anything else is no version.
             shown[public_id] = int(version) if version.isdigit() and len(version) <= 20 else None
