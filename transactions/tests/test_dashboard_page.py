@@ -1,6 +1,6 @@
 """GET / : the analysts' table, its filters, sorting, pages and fragments."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -243,6 +243,20 @@ def test_a_later_successful_call_hides_the_old_failure(analyst_client, make_tran
     CallAttempt.objects.create(transaction=t, twilio_status="no-answer")
     page = analyst_client.get("/").content.decode()
     assert "Rejected (21211)" not in page
+
+
+def test_a_row_called_many_times_shows_its_latest_calls_failure(analyst_client, make_transaction):
+    t = make_transaction(status=Status.DISCONNECTED)
+    CallAttempt.objects.create(transaction=t, error_code="21211", error_message="Newest")
+    for n in range(20):
+        CallAttempt.objects.create(transaction=t, error_code="13224", error_message=f"Older {n}")
+    # The latest by when it was placed, not by id (an id says nothing of time).
+    CallAttempt.objects.exclude(error_message="Newest").update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    page = analyst_client.get("/").content.decode()
+    assert "Newest (21211)" in page
+    assert "Older" not in page
 
 
 def test_a_row_shows_an_opt_out(analyst_client, make_transaction):

@@ -316,6 +316,7 @@ def test_the_latest_calls_query_names_the_models_table_and_columns():
     fields = ("transaction", "error_code", "error_message", "created_at")
     columns = [CallAttempt._meta.get_field(f).column for f in fields]
     assert f"FROM {CallAttempt._meta.db_table} WHERE" in _LATEST_CALLS_SQL
+    assert f"FROM {Transaction._meta.db_table} AS txn" in _LATEST_CALLS_SQL
     assert all(column in _LATEST_CALLS_SQL for column in columns)
 
 
