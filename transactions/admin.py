@@ -9,13 +9,11 @@ meanwhile. Calls and their events, and the audit trail, are read-only.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from .cards import card_last4
-from .csv_export import write_transactions_csv
+from .csv_export import csv_download
 from .models import AuditEntry, CallAttempt, CallEvent, Status, Transaction
 from .phones import normalise_phone
 
@@ -238,11 +236,7 @@ class TransactionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="transactions-{stamp}.csv"'
-        write_transactions_csv(queryset.order_by("id"), response)
-        return response
+        return csv_download(queryset.order_by("id"))
 
     # Automatic calling (voiceflow/autocall.py): queued here, placed by the task worker.
     def has_place_call_permission(self, request):

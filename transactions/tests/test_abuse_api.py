@@ -107,7 +107,10 @@ def _snapshot():
 def _send(client, method, path, form, *, body=None, content_type=None, htmx=False):
     headers = {"HX-Request": "true"} if htmx else {}
     if method == "GET":
-        return client.get(path + "?" + urlencode(form, doseq=True), headers=headers)
+        response = client.get(path + "?" + urlencode(form, doseq=True), headers=headers)
+        if response.streaming:
+            response.getvalue()  # a download fails while it streams, not before
+        return response
     if body is None:
         body, content_type = urlencode(form, doseq=True), "application/x-www-form-urlencoded"
     return client.post(path, body, content_type=content_type, headers=headers)

@@ -99,7 +99,7 @@ def test_the_csv_neutralises_formulas_and_is_a_download(supervisor_client, poiso
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     (row,) = rows
     assert row["merchant_name"].startswith("'=")
     assert row["client_name"] == "Asha " + XSS

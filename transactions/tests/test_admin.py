@@ -129,7 +129,7 @@ def test_export_csv_gives_the_selected_rows_masked(supervisor_client, make_trans
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="transactions-')
-    lines = list(csv.reader(io.StringIO(response.content.decode())))
+    lines = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert [line[0] for line in lines] == ["id", "TXN001"]
     assert lines[1][2] == "***4821"
 

@@ -70,3 +70,12 @@ def test_it_writes_only_the_header_for_no_rows(db):
 @given(st.text())
 def test_no_cell_ever_starts_like_a_formula(text):
     assert not safe_cell(text).startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_a_line_break_inside_a_cell_is_still_one_row(make_transaction):
+    make_transaction(client_name="Asha\nRao", merchant_name="Croma\r\nAndheri")
+
+    count, lines = export(Transaction.objects.all())
+
+    assert count == 1
+    assert lines[1][1:2] == ["Asha\nRao"]

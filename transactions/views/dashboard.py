@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from transactions import indexed
+from transactions.csv_export import csv_download
 from transactions.models import Status, Transaction
 from transactions.templatetags.dashboard import STATUS_DISPLAY, row_version
 
@@ -425,19 +426,13 @@ def set_status(request, public_id):
 @login_required
 @permission_required("transactions.export_transactions", raise_exception=True)
 def export_csv(request):
-    """The current filtered view (all pages), as CSV."""
-    from transactions.csv_export import write_transactions_csv
-
+    """The current filtered view (all pages), as CSV, streamed."""
     try:
         params = _view_params(request.GET)
     except BadParams as e:
         return HttpResponseBadRequest(str(e))
     _, queryset, _ = _filtered(params)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="transactions-{stamp}.csv"'
-    write_transactions_csv(queryset, response)
-    return response
+    return csv_download(queryset)
 
 
 urlpatterns = [
