@@ -28,14 +28,14 @@ from django.db import connection  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from transactions.models import CallAttempt, Status, Transaction  # noqa: E402
-from transactions.roles import ANALYSTS  # noqa: E402
+from transactions.roles import ANALYSTS, SUPERVISORS  # noqa: E402
 
 FORM = "Content-Type: application/x-www-form-urlencoded"
 
 
-def _session_cookie() -> str:
-    user, _ = User.objects.get_or_create(username="bench-analyst")
-    user.groups.add(Group.objects.get(name=ANALYSTS))
+def _session_cookie(username="bench-analyst", role=ANALYSTS) -> str:
+    user, _ = User.objects.get_or_create(username=username)
+    user.groups.add(Group.objects.get(name=role))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
@@ -172,6 +172,8 @@ def main():
             files[key] = [_get("/?" + urlencode({"q": q}), cookie)]
             info[key] = {"q": q, "matches": Transaction.objects.search(q).count()}
         files["dashboard"] = [_get("/", cookie)]
+        # The CSV export is a supervisor's: downloaded once, whole (bench/run.py).
+        info["supervisor_cookie"] = _session_cookie("bench-supervisor", SUPERVISORS)
         files["api_500"] = [_get("/transactions?limit=500", cookie)]
     _as_autovacuum_would()
     for name, lines in files.items():

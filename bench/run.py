@@ -4,7 +4,8 @@ For SQLite (var/bench.sqlite3) and, when a server answers, PostgreSQL
 (database `bench`): import BENCH_ROWS rows (timed) into one database and 20
 rows into another (var/bench-small.sqlite3, `bench_small`), serve each with
 gunicorn, measure every endpoint of both in turns (BENCH_ROUNDS rounds, the
-median kept), then automatic calling on the big database
+median kept), download the big one's whole CSV export (streamed; the web
+workers' peak memory is read after it), then automatic calling on the big database
 (bench/autocall_bench.py: enqueueing 10,000 calls, and the task worker's
 overhead per placed call). Every ratio compares figures taken side by side in
 the same run. Prints a table with targets; writes bench/results.json.
@@ -172,6 +173,31 @@ def fetch(port, method, path, body=None, headers=None) -> tuple[int, int, int]:
         return response.status, len(payload), header_bytes
     finally:
         conn.close()
+
+
+def download(port, path, cookie) -> dict:
+    """One GET read to its end, as a browser saves a download: its lines, size and time."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    lines = size = 0
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        while chunk := response.read(1 << 16):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise SystemExit(f"GET {path} answered {response.status}")
+    seconds = time.monotonic() - started
+    rows = lines - 1  # the header; the generated data has no line breaks in cells
+    return {
+        "rows": rows,
+        "bytes": size,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+    }
 
 
 # --- load ----------------------------------------------------------------------
@@ -385,6 +411,8 @@ def bench_backend(backend: str, reset, reset_small) -> dict:
         polled = measure({"at_n": (port, files, ("healthz", "poll"))})["at_n"]
         result["at_n"]["poll"] = polled["poll"]
         result["poll_floor"] = polled["healthz"]
+        # Before memory is read: the workers' peak includes streaming the whole table.
+        result["export"] = download(port, "/export.csv", info["supervisor_cookie"])
         result["worker_peak_mb"] = [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
     # After the web measurements, so they never share the machine with it.
     result["autocall"] = autocall(env)
@@ -489,6 +517,11 @@ def table(results: dict) -> str:
             f"{r['at_n']['poll']['check']['bytes']} bytes; dashboard first page: "
             f"{r['at_n']['dashboard']['check']['body_bytes']:,} bytes; "
             f"/transactions?limit=500: {r['at_n']['api_500']['check']['body_bytes']:,} bytes"
+        )
+        exp = r["export"]
+        lines.append(
+            f"/export.csv, the whole table streamed: {exp['rows']:,} rows, "
+            f"{exp['bytes'] / 1e6:.1f} MB in {exp['seconds']} s = {exp['rows_per_s']:,} rows/s"
         )
         for key, s in r["searches"].items():
             lines.append(f"{key}: q={s['q']!r} matches {s['matches']:,} rows")
