@@ -24,6 +24,7 @@ from django.db import connections, transaction
 from django.db.models import CharField, DateField, DecimalField
 from django.utils import timezone
 
+from . import indexed
 from .cards import card_last4, mask
 from .models import Status, Transaction
 from .phones import normalise_phone
@@ -319,6 +320,7 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
 
     checker = threading.Thread(target=check_rows, name="import-check", daemon=True)
     with transaction.atomic():
+        indexed.allow_bulk_load(Transaction.objects.db)
         # For the report only: the upsert itself leaves any row in a call alone.
         in_call = set(
             Transaction.objects.filter(status=Status.CONNECTING).values_list("public_id", flat=True)

@@ -209,6 +209,19 @@ def _only_status_filter(where):
     return None
 
 
+def allow_bulk_load(using: str) -> None:
+    """For the rest of the current transaction, let the search indexes take a bulk load.
+
+    PostgreSQL: the pending-list limit goes from the sessions' 128 kB (settings.py)
+    to its default 4 MB, merged in large pieces: a 100,000-row import ran 40%
+    slower merging every 128 kB. compact_search_index merges what is left.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL gin_pending_list_limit = '4MB'")
+
+
 def compact_search_index(using: str) -> None:
     """Merge what a bulk import left pending in the search indexes, so searches read one index.
 

@@ -5,7 +5,7 @@ shows both match the same rows (rules in transactions/indexed.py).
 """
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from transactions import indexed
 from transactions.models import Transaction
@@ -171,13 +171,25 @@ def test_compacting_the_index_after_a_bulk_load_keeps_every_match(rows):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN pending lists are PostgreSQL's")
-@pytest.mark.django_db
-def test_the_search_indexes_merge_their_pending_entries_early():
-    """Searches read a GIN index's pending list in full: it is kept to 128 kB, not 4 MB."""
+@pytest.mark.django_db(transaction=True)
+def test_the_search_indexes_merge_their_pending_entries_early_except_in_an_import():
+    """Searches read a GIN index's pending list in full: a session keeps it to 128 kB,
+    an import to 4 MB while it loads, and no index overrides either."""
+
+    def limit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW gin_pending_list_limit")
+            return cursor.fetchone()[0]
+
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'txn\\_%\\_trgm'"
         )
         options = dict(cursor.fetchall())
     assert set(options) == {"txn_name_trgm", "txn_merchant_trgm", "txn_bank_trgm", "txn_phone_trgm"}
-    assert all(o == ["gin_pending_list_limit=128"] for o in options.values()), options
+    assert all(o is None for o in options.values()), options
+    assert limit() == "128kB"
+    with transaction.atomic():
+        indexed.allow_bulk_load("default")
+        assert limit() == "4MB"
+    assert limit() == "128kB"
