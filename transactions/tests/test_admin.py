@@ -307,3 +307,39 @@ def test_audit_entries_are_read_only(supervisor_client, sam, txn):
         supervisor_client.get(f"/admin/transactions/auditentry/{entry.pk}/delete/").status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("meera", ["MEERA"]),  # a name, any case
+        ("oberoi luck", ["OBEROI"]),  # part of a merchant
+        ("bank of bar", ["OBEROI"]),  # part of a bank
+        ("+91 98765 4", ["MEERA"]),  # phone digits, whatever is typed around them
+        ("oberoi", ["OBEROI"]),
+        ("Lucknow Oberoi", []),  # words in another order are another text, as on the dashboard
+        ("ab", []),  # too short to be a substring: only an exact ID
+    ],
+)
+def test_the_admin_search_finds_what_the_dashboard_search_finds(
+    supervisor_client, make_transaction, q, found
+):
+    make_transaction(public_id="MEERA", client_name="Meera Iyer", phone="+919876543210")
+    make_transaction(public_id="OBEROI", merchant_name="Oberoi Lucknow", bank_name="Bank of Baroda")
+
+    page = supervisor_client.get(CHANGELIST, {"q": q})
+
+    shown = sorted(t.public_id for t in page.context["cl"].result_list)
+    assert shown == found
+    assert shown == sorted(Transaction.objects.search(q).values_list("public_id", flat=True))
+
+
+def test_the_admin_search_finds_a_short_id_in_any_case(supervisor_client, make_transaction):
+    make_transaction(public_id="AB")
+    page = supervisor_client.get(CHANGELIST, {"q": "ab"})
+    assert [t.public_id for t in page.context["cl"].result_list] == ["AB"]
+
+
+def test_an_overlong_admin_search_says_so(supervisor_client, txn):
+    page = supervisor_client.get(CHANGELIST, {"q": "x" * 201}).content.decode()
+    assert "Search for at most 200 characters." in page
