@@ -13,23 +13,26 @@ from django.utils import timezone
 
 from .cards import mask
 
-HEADER = [
-    "id",
-    "client_name",
-    "card_number",
-    "client_phone",
-    "amount",
-    "currency",
-    "bank_name",
-    "merchant_name",
-    "transaction_date",
-    "status",
-    "authorized",
-    "shared_card_details",
-    "other_suspicious",
-    "card_delivery",
-    "updated_at",
-]
+# Each CSV column (the Flask app's names) and the field it is read from, as
+# tuples: building a model instance per row cost more than writing its line.
+COLUMNS = {
+    "id": "public_id",
+    "client_name": "client_name",
+    "card_number": "card_last4",  # written masked
+    "client_phone": "phone",
+    "amount": "amount",
+    "currency": "currency",
+    "bank_name": "bank_name",
+    "merchant_name": "merchant_name",
+    "transaction_date": "transaction_date",
+    "status": "status",
+    "authorized": "authorized",
+    "shared_card_details": "shared_card_details",
+    "other_suspicious": "other_suspicious",
+    "card_delivery": "card_delivery",
+    "updated_at": "updated_at",
+}
+HEADER = list(COLUMNS)
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,27 +47,6 @@ def safe_cell(value) -> str:
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
-
-
-# The columns each line is made of, in HEADER's order: read as tuples, since
-# building a model instance per row cost more than writing its line.
-_COLUMNS = (
-    "public_id",
-    "client_name",
-    "card_last4",
-    "phone",
-    "amount",
-    "currency",
-    "bank_name",
-    "merchant_name",
-    "transaction_date",
-    "status",
-    "authorized",
-    "shared_card_details",
-    "other_suspicious",
-    "card_delivery",
-    "updated_at",
-)
 
 
 def _row(values) -> list[str]:
@@ -119,7 +101,7 @@ def _blocks(queryset):
     writer = csv.writer(_Line())
     yield writer.writerow(HEADER), 0
     block = []
-    for values in queryset.values_list(*_COLUMNS).iterator(chunk_size=_BLOCK):
+    for values in queryset.values_list(*COLUMNS.values()).iterator(chunk_size=_BLOCK):
         block.append(writer.writerow(_row(values)))
         if len(block) == _BLOCK:
             yield "".join(block), len(block)
