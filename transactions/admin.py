@@ -143,6 +143,7 @@ class TransactionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     date_hierarchy = "transaction_date"
+    # Shows the search box; get_search_results decides what it finds.
     search_fields = ["public_id", "client_name", "phone", "merchant_name", "bank_name"]
     search_help_text = (
         "The dashboard's search: an ID, or 3 or more letters of a name, merchant or bank, "
