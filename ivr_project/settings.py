@@ -93,18 +93,14 @@ DATABASES = {
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's SQLite backend, with concurrent writers queued on a file lock.
-    DATABASES["default"]["ENGINE"] = "ivr_project.sqlite"
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at
-    # BEGIN, so concurrent webhooks wait (busy timeout) instead of failing
-    # with "database is locked" halfway through a transaction.
+    # BEGIN, so concurrent webhooks wait (busy timeout, seconds) instead of
+    # failing with "database is locked" halfway through a transaction.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            ),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
     # A file, not memory: tests exercise several threads and processes.
