@@ -2,17 +2,17 @@
 
 from django.http import HttpResponse
 from django.urls import path
+from twilio.twiml.voice_response import VoiceResponse
 
 from voiceflow import flow
 from voiceflow.security import twilio_webhook
-from voiceflow.twiml import EMPTY_RESPONSE
 
 
 @twilio_webhook
 def status_callback(request, public_id):
     # Repeated, late and unknown callbacks are answered alike: 200, nothing changed.
     flow.apply_status(public_id, request.POST)
-    return HttpResponse(EMPTY_RESPONSE, content_type="text/xml; charset=utf-8")
+    return HttpResponse(str(VoiceResponse()), content_type="text/xml; charset=utf-8")
 
 
 urlpatterns = [path("status/<str:public_id>", status_callback, name="status")]

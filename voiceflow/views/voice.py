@@ -1,21 +1,42 @@
 """The call's TwiML: /voice/<id>/step0 when the customer picks up, then one response per answer.
 
 The views only translate: Twilio's form → voiceflow.flow → a Reply → TwiML,
-written by voiceflow.twiml exactly as twilio's VoiceResponse writes it
-(every word we say escaped).
+written by twilio's VoiceResponse (which escapes every word we say).
 """
 
+from django.conf import settings
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, reverse
+from twilio.twiml.voice_response import VoiceResponse
 
-from voiceflow import flow
+from voiceflow import flow, script
 from voiceflow.security import twilio_webhook
-from voiceflow.twiml import reply_xml
 
 
 def twiml(reply: flow.Reply, public_id: str, *, status: int = 200) -> HttpResponse:
-    body = reply_xml(reply.lines, reply.ask, public_id)
-    return HttpResponse(body, content_type="text/xml; charset=utf-8", status=status)
+    """Say the reply's lines, then ask its question (answers go to the step's URL) or hang up."""
+    response = VoiceResponse()
+    for line in reply.lines:
+        response.say(line, voice=script.VOICE, language=script.LANGUAGE)
+    question = reply.ask
+    if question is None:
+        response.hangup()
+    else:
+        action = reverse("voiceflow:step_response", args=[public_id, question.step])
+        gather = response.gather(
+            input="speech dtmf",
+            action=settings.PUBLIC_URL + action,
+            method="POST",
+            language=script.LANGUAGE,
+            hints=question.hints,
+            timeout=script.GATHER_TIMEOUT,
+            speech_timeout=script.SPEECH_TIMEOUT,
+            speech_model=script.SPEECH_MODEL,
+            num_digits=1,
+            action_on_empty_result=True,  # silence comes back to us, to ask again
+        )
+        gather.say(question.text, voice=script.VOICE, language=script.LANGUAGE)
+    return HttpResponse(str(response), content_type="text/xml; charset=utf-8", status=status)
 
 
 @twilio_webhook
