@@ -1,11 +1,11 @@
 """twilio_webhook: POST only, no CSRF token, and Twilio's signature over the URL it called."""
 
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.http import QueryDict
-from django.test import Client
+from django.test import Client, RequestFactory
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from conftest import twilio_signature
 from transactions.models import CallEvent, Status
-from voiceflow.security import form_signature
+from voiceflow.security import is_signed_by_twilio
 
 PARAMS = {"CallStatus": "completed", "SequenceNumber": "3"}
 
@@ -66,8 +66,6 @@ def test_it_rejects_changed_parameters(client, params, txn):
 
 
 def test_it_rejects_a_signature_made_with_another_token(client, params, txn):
-    from twilio.request_validator import RequestValidator
-
     url = settings.PUBLIC_URL + "/status/TXN001"
     forged = RequestValidator("not-our-token").compute_signature(url, params)
     response = client.post("/status/TXN001", params, headers={"X-Twilio-Signature": forged})
@@ -106,22 +104,43 @@ def test_it_never_logs_the_signature_or_the_token(client, params, caplog):
     assert settings.TWILIO_AUTH_TOKEN not in caplog.text
 
 
+def test_it_signs_over_public_url_never_the_host_header(client, params, txn):
+    # Behind a proxy or tunnel the Host header is ours, not the address Twilio called.
+    def post_to_localhost(signed_over):
+        headers = {"X-Twilio-Signature": twilio_signature(signed_over, params)}
+        return client.post("/status/TXN001", params, headers=headers, HTTP_HOST="localhost")
+
+    assert post_to_localhost("http://localhost/status/TXN001").status_code == 403
+    assert _status(txn) == Status.CONNECTING
+    assert post_to_localhost(settings.PUBLIC_URL + "/status/TXN001").status_code == 200
+    assert _status(txn) == Status.DISCONNECTED
+
+
 @hypothesis_settings(max_examples=200, deadline=None)
-@given(
-    form=st.lists(st.tuples(st.text(min_size=1), st.text()), max_size=8),
-    url=st.text(),
-)
-def test_our_signature_is_the_twilio_librarys(form, url):
-    """Same bytes as RequestValidator.compute_signature: repeated names, unicode and all."""
-    params = QueryDict(mutable=True)
-    for name, value in form:
-        params.appendlist(name, value)
-    expected = RequestValidator("a-token").compute_signature(url, params)
-    assert form_signature("a-token", url, params) == expected
+@given(form=st.lists(st.tuples(st.text(min_size=1), st.text()), min_size=1, max_size=8))
+def test_any_form_twilio_signs_passes_and_any_change_fails(form):
+    """Repeated names, unicode and all: the whole form, as Django parsed it, is checked."""
+    body = urlencode(form)
+    request = RequestFactory().post(
+        "/status/TXN001", body, content_type="application/x-www-form-urlencoded"
+    )
+    signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
+        settings.PUBLIC_URL + "/status/TXN001", request.POST
+    )
+    request.META["HTTP_X_TWILIO_SIGNATURE"] = signature
+    assert is_signed_by_twilio(request)
+    added = "~" * (1 + max(len(name) for name, _ in form))  # a name the form has not
+    tampered = RequestFactory().post(
+        "/status/TXN001",
+        urlencode([*form, (added, "1")]),
+        content_type="application/x-www-form-urlencoded",
+    )
+    tampered.META["HTTP_X_TWILIO_SIGNATURE"] = signature
+    assert not is_signed_by_twilio(tampered)
 
 
 def test_a_signature_with_the_port_twilio_may_add_still_passes(client, params, txn):
-    """The library's full check is the fallback: Twilio may sign https URLs with :443."""
+    """Twilio may sign the URL with its default port (:443, :80) written out."""
     path = f"/status/{txn.public_id}"
     with_port = settings.PUBLIC_URL.replace("http://testserver", "http://testserver:80") + path
     headers = {"X-Twilio-Signature": twilio_signature(with_port, params)}
