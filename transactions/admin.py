@@ -139,9 +139,10 @@ class TransactionAdmin(admin.ModelAdmin):
         "merchant_name",
         "transaction_date",
         "status",
+        "needs_review",
         "updated_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "needs_review"]
     date_hierarchy = "transaction_date"
     # Shows the search box; get_search_results decides what it finds.
     search_fields = ["public_id", "client_name", "phone", "merchant_name", "bank_name"]
@@ -156,8 +157,12 @@ class TransactionAdmin(admin.ModelAdmin):
         "shared_card_details",
         "other_suspicious",
         "card_delivery",
+        "needs_review",
         "opted_out_at",
         "queue_state",
+        "queue_trigger",
+        "queue_call_number",
+        "queue_call_total",
         "next_call_at",
         "created_at",
         "updated_at",
@@ -176,6 +181,7 @@ class TransactionAdmin(admin.ModelAdmin):
                     "merchant_name",
                     "transaction_date",
                     "status",
+                    "needs_review",
                 ]
             },
         ),
@@ -185,12 +191,26 @@ class TransactionAdmin(admin.ModelAdmin):
         ),
         (
             "Automatic calling",
-            {"fields": ["opted_out_at", "queue_state", "next_call_at"]},
+            {
+                "fields": [
+                    "opted_out_at",
+                    ("queue_state", "queue_trigger"),
+                    ("queue_call_number", "queue_call_total"),
+                    "next_call_at",
+                ]
+            },
         ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [CallAttemptInline, AuditEntryInline]
-    actions = ["mark_resolved", "mark_fraud", "export_csv", "queue_calls", "cancel_calls"]
+    actions = [
+        "mark_resolved",
+        "mark_fraud",
+        "keep_status_after_review",
+        "export_csv",
+        "queue_calls",
+        "cancel_calls",
+    ]
 
     @admin.display(description="card", ordering="card_last4")
     def card(self, obj):
@@ -243,6 +263,17 @@ class TransactionAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected as fraud", permissions=["set_status"])
     def mark_fraud(self, request, queryset):
         self._mark(request, queryset, Status.FRAUD)
+
+    @admin.action(
+        description="Reviewed: keep the status of the selected (clears needs review)",
+        permissions=["set_status"],
+    )
+    def keep_status_after_review(self, request, queryset):
+        kept = sum(
+            txn.set_status_by(request.user, txn.status, source="admin")
+            for txn in queryset.filter(needs_review=True)
+        )
+        self.message_user(request, f"{kept} transaction(s) reviewed; their status is kept.")
 
     def _mark(self, request, queryset, status):
         changed = sum(txn.set_status_by(request.user, status, source="admin") for txn in queryset)

@@ -8,8 +8,8 @@ two workers or a late callback can never lose or double a change.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import connections, models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import indexed
@@ -27,15 +27,40 @@ class Status(models.TextChoices):
     DISCONNECTED = "Disconnected", "Disconnected"
 
 
-# A customer's answer decided these; call progress never overwrites them.
+# A verdict (the customer's answer, or a supervisor's): call progress never overwrites it.
 FINAL_STATUSES = (Status.RESOLVED, Status.FRAUD)
-# A badge click may start a call from any status but these (as in the seed).
-CALLABLE_STATUSES = (Status.PENDING, Status.NOT_ANSWERED, Status.DISCONNECTED, Status.FRAUD)
+# Statuses a call's progress may move (Connecting ends in Not Answered or Disconnected).
+OPEN_STATUSES = (Status.PENDING, Status.CONNECTING, Status.NOT_ANSWERED, Status.DISCONNECTED)
+# Automatic calls go only to rows in these statuses; an analyst may also call a fraud row.
+AUTO_CALLABLE_STATUSES = (Status.PENDING, Status.NOT_ANSWERED, Status.DISCONNECTED)
+CALLABLE_STATUSES = (*AUTO_CALLABLE_STATUSES, Status.FRAUD)
+
+
+class CallRefused(Exception):
+    """The row may not be called now (a call is on the line, it is resolved, no phone...)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Verdict(models.TextChoices):
+    """What a customer's answer did to the row (Transaction.record_answer)."""
+
+    APPLIED = "applied"  # the row had no verdict: it has this one now
+    AGREED = "agreed"  # the row already had this verdict
+    CONTRADICTED = "contradicted"  # the row has the opposite verdict: flagged for review
 
 
 class CardDelivery(models.TextChoices):
     PHYSICAL = "physical", "Physical card"
     VIRTUAL = "virtual", "Virtual card"
+
+
+class CallTrigger(models.TextChoices):
+    MANUAL = "manual", "Analyst's click"
+    BULK = "bulk", "Bulk call"
+    RETRY = "retry", "Automatic retry"
 
 
 class QueueState(models.TextChoices):
@@ -50,6 +75,22 @@ class QueueState(models.TextChoices):
 class TransactionQuerySet(models.QuerySet):
     def changed_since(self, when):
         return self.filter(updated_at__gt=when)
+
+    def with_call_info(self):
+        """Annotate what a row shows of its calls, in the same query (dashboard and API alike).
+
+        on_call: an attempt has not ended yet. last_error_code / last_error_message:
+        why the latest call failed ("" when it did not). Each is found at the top
+        of an index (one_live_call_per_transaction, call_txn_idx), so a row called
+        a hundred times costs what a row called once does.
+        """
+        calls = CallAttempt.objects.filter(transaction=OuterRef("pk"))
+        latest = calls.order_by("-created_at", "-id")[:1]
+        return self.annotate(
+            on_call=Exists(calls.filter(ended_at__isnull=True)),
+            last_error_code=Subquery(latest.values("error_code")),
+            last_error_message=Subquery(latest.values("error_message")),
+        )
 
     def search(self, q: str):
         """What the search box and the API's `q` match: id, name, phone, merchant, bank.
@@ -120,10 +161,22 @@ class Transaction(models.Model):
     other_suspicious = models.BooleanField(null=True, blank=True)
     card_delivery = models.CharField(max_length=8, choices=CardDelivery, blank=True)
 
-    # Automatic calling: opt-out, queue and retry schedule.
+    # A later call's answer contradicted the verdict: a supervisor decides (set_status_by).
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="A later call's answer contradicted the verdict. Setting the status clears it.",
+    )
+
+    # Automatic calling: opt-out, and the pending call: its state, why, and when it is due.
     opted_out_at = models.DateTimeField(null=True, blank=True)
     queue_state = models.CharField(max_length=10, choices=QueueState, blank=True, default="")
-    next_call_at = models.DateTimeField(null=True, blank=True)
+    queue_trigger = models.CharField(
+        "queued as", max_length=8, choices=CallTrigger, blank=True, default=""
+    )
+    # A retry's place in its series: "Retry {number} of {total}".
+    queue_call_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    queue_call_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_call_at = models.DateTimeField("due at", null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every change, including conditional .update()s (which bypass
@@ -147,6 +200,12 @@ class Transaction(models.Model):
             # Dashboard poll: rows changed since the last token.
             models.Index(fields=["updated_at"], name="txn_updated_idx"),
             models.Index(fields=["phone"], name="txn_phone_idx"),
+            # Dashboard: the "needs review" filter, in the default order.
+            models.Index(
+                fields=["-transaction_date", "-id"],
+                name="txn_review_idx",
+                condition=Q(needs_review=True),
+            ),
             # Worker: due automatic calls.
             models.Index(
                 fields=["next_call_at"],
@@ -181,7 +240,20 @@ class Transaction(models.Model):
             "card_delivery": self.card_delivery or None,
         }
 
-    # --- state changes: each one conditional, each returns whether it happened
+    @property
+    def queue_label(self) -> str:
+        """What the row waits for: "Queued", "Scheduled", "Calling" or "Retry 2 of 3"."""
+        if not self.queue_state:
+            return ""
+        if self.queue_trigger == CallTrigger.RETRY and self.queue_state != QueueState.CALLING:
+            if self.queue_call_number and self.queue_call_total:
+                return f"Retry {self.queue_call_number} of {self.queue_call_total}"
+            return "Retry"
+        return QueueState(self.queue_state).label
+
+    # --- state changes. These methods are the only writers of `status`: each is one
+    # conditional UPDATE, so two clicks, two workers or a late callback cannot undo
+    # a verdict.
 
     def _update_if(self, condition: Q, **values) -> bool:
         """Compare-and-set: write `values` only while `condition` holds in the database."""
@@ -192,35 +264,112 @@ class Transaction(models.Model):
             self.refresh_from_db()
         return bool(changed)
 
-    def start_connecting(self) -> bool:
-        """Claim the row for a new call; False if a call is already under way or it is Resolved."""
-        return self._update_if(
-            Q(status__in=CALLABLE_STATUSES),
-            status=Status.CONNECTING,
-        )
+    def begin_call(self, *, trigger: str, user=None) -> "CallAttempt":
+        """Record a new call attempt about the row, or raise CallRefused saying why not.
 
-    def set_status_by(self, user, new_status: str, source: str = "dashboard") -> bool:
-        """A supervisor's manual status, audited. Cancels pending automatic calls."""
-        if new_status not in Status.values:
-            raise ValidationError(f"Unknown status “{new_status}”.")
+        One live call per transaction: an attempt that has not ended refuses
+        every other way of calling (the constraint one_live_call_per_transaction
+        holds it in the database too). A row without a verdict shows Connecting;
+        a fraud row keeps its status while it is called again.
+        """
+        automatic = trigger != CallTrigger.MANUAL
         with transaction.atomic():
             row = Transaction.objects.select_for_update().get(pk=self.pk)
-            old = row.status
-            if old == new_status:
-                return False
-            Transaction.objects.filter(pk=self.pk).update(
-                status=new_status,
-                queue_state=QueueState.NONE,
-                next_call_at=None,
-                updated_at=timezone.now(),
+            if not row.phone:
+                raise CallRefused(f"{row.public_id} has no phone number to call.")
+            if row.calls.filter(ended_at__isnull=True).exists():
+                raise CallRefused(f"A call to {row.public_id} is already under way.")
+            if row.status == Status.RESOLVED:
+                raise CallRefused(f"{row.public_id} is resolved; it is not called again.")
+            if automatic and row.opted_out_at:
+                raise CallRefused(f"{row.client_name} asked not to be called automatically.")
+            if automatic and row.status not in AUTO_CALLABLE_STATUSES:
+                raise CallRefused(
+                    f"{row.public_id} is {row.status}; it is not called automatically."
+                )
+            values = {}
+            if row.status in AUTO_CALLABLE_STATUSES:
+                values["status"] = Status.CONNECTING
+            if not automatic:
+                # An analyst's call replaces whatever automatic call was planned.
+                values.update(QUEUE_CLEARED)
+            if values and not row._update_if(Q(status=row.status), **values):
+                raise CallRefused(f"{row.public_id} changed meanwhile; try again.")
+            try:
+                with transaction.atomic():
+                    attempt = CallAttempt.objects.create(
+                        transaction=row, trigger=trigger, placed_by=user
+                    )
+            except IntegrityError:  # another process's live call won the race
+                raise CallRefused(f"A call to {row.public_id} is already under way.") from None
+        self.refresh_from_db()
+        return attempt
+
+    def record_answer(self, authorized: bool) -> str:
+        """The customer's answer to "did you make this payment?"; returns a Verdict.
+
+        A row without a verdict takes it. A row with the same verdict keeps it.
+        A row with the opposite verdict keeps it too and is flagged for review:
+        nothing ever turns fraud into resolved (or back) automatically.
+        """
+        verdict = Status.RESOLVED if authorized else Status.FRAUD
+        values = {"status": verdict, "authorized": authorized, **QUEUE_CLEARED}
+        if self._update_if(Q(status__in=OPEN_STATUSES), **values):
+            return Verdict.APPLIED
+        opposite = Q(status__in=FINAL_STATUSES) & ~Q(status=verdict)
+        if self._update_if(opposite, needs_review=True):
+            return Verdict.CONTRADICTED
+        return Verdict.AGREED
+
+    def record_details(self, **answers) -> bool:
+        """The fraud questions' answers (card details shared, ...): stored on a fraud row only."""
+        return self._update_if(Q(status=Status.FRAUD), **answers)
+
+    def record_call_end(self, attempt: "CallAttempt", status: str) -> bool:
+        """A call ended without a verdict: Connecting becomes `status` (Not Answered...).
+
+        Only while the row still waits on this very call: a verdict, a manual
+        status or a newer call is never overwritten by an old call's news.
+        """
+        newer = CallAttempt.objects.filter(transaction_id=self.pk, pk__gt=attempt.pk)
+        return self._update_if(Q(status=Status.CONNECTING) & ~Exists(newer), status=status)
+
+    def opt_out(self) -> bool:
+        """The customer asked not to be called again: no more automatic calls."""
+        self._update_if(Q(queue_state__gt=""), **QUEUE_CLEARED)
+        return self._update_if(Q(opted_out_at__isnull=True), opted_out_at=timezone.now())
+
+    def set_status_by(self, user, new_status: str, source: str = "dashboard") -> bool:
+        """A supervisor's manual status, audited. Clears needs-review and planned calls.
+
+        Setting the status a row flagged for review already has confirms it.
+        """
+        if new_status not in MANUAL_STATUSES:
+            raise ValidationError(
+                f"Unknown status “{new_status}”. Use one of: {', '.join(MANUAL_STATUSES)}."
             )
-            AuditEntry.objects.create(
-                transaction=row,
-                user=user,
-                field="status",
-                old_value=old,
-                new_value=new_status,
-                source=source,
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            old_status, flagged = row.status, row.needs_review
+            if old_status == new_status and not flagged:
+                return False
+            values = {"status": new_status, "needs_review": False, **QUEUE_CLEARED}
+            if not row._update_if(Q(status=old_status, needs_review=flagged), **values):
+                return False
+            entries = [("status", old_status, new_status)]
+            if flagged:
+                entries.append(("needs_review", "yes", "no"))
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    transaction=row,
+                    user=user,
+                    field=field,
+                    old_value=old,
+                    new_value=new,
+                    source=source,
+                )
+                for field, old, new in entries
+                if old != new
             )
         self.refresh_from_db()
         return True
@@ -256,6 +405,18 @@ class Transaction(models.Model):
         Transaction.objects.filter(pk=self.pk).update(updated_at=timezone.now())
 
 
+# The queue columns of a row with no automatic call planned.
+QUEUE_CLEARED = {
+    "queue_state": QueueState.NONE,
+    "queue_trigger": "",
+    "queue_call_number": None,
+    "queue_call_total": None,
+    "next_call_at": None,
+}
+# A manual status may be anything but Connecting: only placing a call sets that.
+MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
+
+
 class CallOutcome(models.TextChoices):
     NONE = "", "—"
     CONFIRMED = "confirmed", "Customer confirmed"
@@ -267,12 +428,6 @@ class CallOutcome(models.TextChoices):
     DROPPED = "dropped", "Dropped before an answer"
     UNCLEAR = "unclear", "No clear answer"
     OPTED_OUT = "opted-out", "Customer opted out"
-
-
-class CallTrigger(models.TextChoices):
-    MANUAL = "manual", "Analyst's click"
-    BULK = "bulk", "Bulk call"
-    RETRY = "retry", "Automatic retry"
 
 
 class CallAttempt(models.Model):
@@ -304,6 +459,15 @@ class CallAttempt(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["transaction", "-created_at"], name="call_txn_idx")]
+        constraints = [
+            # One live call per transaction: a second click, bulk request or retry
+            # cannot ring the customer while a call is on the line.
+            models.UniqueConstraint(
+                fields=["transaction"],
+                condition=Q(ended_at__isnull=True),
+                name="one_live_call_per_transaction",
+            ),
+        ]
 
     def __str__(self):
         return self.call_sid or f"call #{self.pk}"

@@ -11,11 +11,10 @@ workers on any number of machines can run it side by side:
   "call-slot" clock), and enqueues one placement task per row for its slot.
   While CALLING, `next_call_at` is the lease: a row whose worker died is
   found by `recover_expired_calls` once it is AUTOCALL_LEASE_SECONDS old.
-- Retries are not recorded anywhere: `retry_plan` reads them off the call
-  attempts (trigger, outcome, times) and the audit trail (manual actions).
-- Who asked for a pending call is read the same way: an audit entry
-  "queue_state" newer than the latest call means a bulk request; otherwise
-  the pending call is a retry.
+- Why a row waits is stored with it (`queue_trigger`: bulk, or retry n of m
+  in `queue_call_number`/`queue_call_total`), so the dashboard reads it off
+  the row. Whether a retry is called for is read off the call attempts
+  (trigger, outcome, times) and the audit trail (manual actions): `retry_plan`.
 
 Every function takes `now` so tests can travel in time.
 """
@@ -29,12 +28,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from phonenumbers import timezone as phone_timezones
 
 from transactions.models import (
+    AUTO_CALLABLE_STATUSES,
     FINAL_STATUSES,
+    QUEUE_CLEARED,
     AuditEntry,
     CallAttempt,
     CallOutcome,
@@ -47,8 +48,6 @@ from transactions.models import (
 
 logger = logging.getLogger(__name__)
 
-# Automatic calls go only to rows in these statuses (never Resolved or Fraud).
-AUTO_CALLABLE_STATUSES = (Status.PENDING, Status.NOT_ANSWERED, Status.DISCONNECTED)
 # Outcomes that earn another try: nobody (human) took the call.
 RETRYABLE_OUTCOMES = (
     CallOutcome.NO_ANSWER,
@@ -65,7 +64,6 @@ QUEUE_FIELD = "queue_state"
 # An analyst's hand on the row ends retries: a status set by hand, a phone
 # edit, or pending automatic calls cancelled (an audit entry "queue_state" → "").
 MANUAL_EDITS = Q(field__in=("status", "phone")) | Q(field=QUEUE_FIELD, new_value="")
-QUEUE_REQUESTS = Q(field=QUEUE_FIELD, new_value__in=("queued", "scheduled"))
 
 SLOT_CLOCK = "call-slot"
 GATE_CLOCK = "last-call"
@@ -129,21 +127,6 @@ class RetryPlan:
     number: int  # this call's place in the series: 2 means the first retry
     total: int  # most calls in a series
     due_at: datetime
-
-
-@dataclass(frozen=True)
-class PendingCall:
-    state: str  # a QueueState value
-    kind: str  # CallTrigger.BULK, CallTrigger.RETRY or "" (not known)
-    at: datetime | None  # SCHEDULED: when it becomes due; QUEUED: since when
-    number: int = 1
-    total: int = 1
-
-    @property
-    def label(self) -> str:
-        if self.kind == CallTrigger.RETRY and self.state != QueueState.CALLING:
-            return f"Retry {self.number} of {self.total}"
-        return QueueState(self.state).label
 
 
 def max_calls() -> int:
@@ -211,44 +194,13 @@ def retry_plan(txn: Transaction) -> RetryPlan | None:
     return RetryPlan(number=len(series) + 1, total=max_calls(), due_at=due)
 
 
-def _requested_in_bulk(txn: Transaction) -> bool:
-    """Was the row queued by an analyst after its latest call? (If not, it waits for a retry.)"""
-    asked = (
-        txn.audit.filter(QUEUE_REQUESTS)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if asked is None:
-        return False
-    last_call = (
-        _counted_calls(txn).order_by("-created_at").values_list("created_at", flat=True).first()
-    )
-    return last_call is None or asked > last_call
-
-
-def pending_call(txn: Transaction) -> PendingCall | None:
-    """What the row is waiting for, for the dashboard: None when nothing automatic is planned."""
-    if not txn.queue_state:
-        return None
-    if txn.queue_state == QueueState.CALLING or _requested_in_bulk(txn):
-        return PendingCall(txn.queue_state, CallTrigger.BULK, txn.next_call_at)
-    plan = retry_plan(txn)
-    if plan is None:
-        # Set by hand, or a retry no longer called for (the next tick cancels it).
-        return PendingCall(txn.queue_state, "", txn.next_call_at)
-    return PendingCall(
-        txn.queue_state, CallTrigger.RETRY, txn.next_call_at, plan.number, plan.total
-    )
-
-
 def _still_wanted(txn: Transaction) -> str | None:
     """The trigger for the pending automatic call, or None if it should be dropped."""
     if txn.opted_out_at or txn.status not in AUTO_CALLABLE_STATUSES or not txn.phone:
         return None
-    if _requested_in_bulk(txn):
-        return CallTrigger.BULK
-    return CallTrigger.RETRY if retry_plan(txn) else None
+    if txn.queue_trigger == CallTrigger.RETRY:
+        return CallTrigger.RETRY if retry_plan(txn) else None
+    return CallTrigger.BULK
 
 
 # --- queueing -------------------------------------------------------------------
@@ -278,10 +230,13 @@ class Enqueued:
 
 
 def _can_queue() -> Q:
+    """Rows an automatic call may be queued for: not already queued, none on the line."""
+    on_call = CallAttempt.objects.filter(transaction=OuterRef("pk"), ended_at__isnull=True)
     return (
         Q(queue_state=QueueState.NONE, opted_out_at__isnull=True)
         & Q(status__in=AUTO_CALLABLE_STATUSES)
         & ~Q(phone="")
+        & ~Exists(on_call)
     )
 
 
@@ -321,7 +276,13 @@ def enqueue_calls(rows, *, user=None, source="bulk", now=None, limit=None) -> En
             audit = []
             for (state, at), group in groups.items():
                 Transaction.objects.filter(pk__in=group).update(
-                    queue_state=state, next_call_at=at, updated_at=timezone.now()
+                    **{
+                        **QUEUE_CLEARED,
+                        "queue_state": state,
+                        "queue_trigger": CallTrigger.BULK,
+                        "next_call_at": at,
+                    },
+                    updated_at=timezone.now(),
                 )
                 audit += [
                     AuditEntry(
@@ -354,7 +315,7 @@ def cancel_calls(rows, *, user=None, source="bulk") -> int:
             .values_list("pk", "queue_state")
         )
         Transaction.objects.filter(pk__in=[pk for pk, _ in pks]).update(
-            queue_state=QueueState.NONE, next_call_at=None, updated_at=now
+            **QUEUE_CLEARED, updated_at=now
         )
         AuditEntry.objects.bulk_create(
             AuditEntry(
@@ -373,11 +334,18 @@ def cancel_calls(rows, *, user=None, source="bulk") -> int:
 # --- the periodic planner ---------------------------------------------------------
 
 
-def _set_queue(txn: Transaction, expected: Q, state: str, at: datetime | None) -> bool:
-    """Compare-and-set the queue columns only (status and answers untouched)."""
+def _set_queue(txn: Transaction, expected: Q, state: str, at: datetime | None, **why) -> bool:
+    """Compare-and-set the queue columns only (status and answers untouched).
+
+    `why`: queue_trigger and a retry's number and total, when they change.
+    """
+    if state == QueueState.NONE:
+        values = QUEUE_CLEARED
+    else:
+        values = {"queue_state": state, "next_call_at": at, **why}
     return bool(
         Transaction.objects.filter(Q(pk=txn.pk) & expected).update(
-            queue_state=state, next_call_at=at, updated_at=timezone.now()
+            **values, updated_at=timezone.now()
         )
     )
 
@@ -387,7 +355,7 @@ def drop_unwanted() -> int:
     return (
         Transaction.objects.filter(queue_state__in=[QueueState.QUEUED, QueueState.SCHEDULED])
         .filter(Q(opted_out_at__isnull=False) | Q(status__in=FINAL_STATUSES))
-        .update_in_order(queue_state=QueueState.NONE, next_call_at=None, updated_at=timezone.now())
+        .update_in_order(**QUEUE_CLEARED, updated_at=timezone.now())
     )
 
 
@@ -422,7 +390,12 @@ def plan_retries(now: datetime) -> int:
             continue
         due = max(plan.due_at, now)
         due = calling_window_opening(txn.phone, due) or plan.due_at
-        if _set_queue(txn, _can_queue() & Q(status=txn.status), QueueState.SCHEDULED, due):
+        retry = {
+            "queue_trigger": CallTrigger.RETRY,
+            "queue_call_number": plan.number,
+            "queue_call_total": plan.total,
+        }
+        if _set_queue(txn, _can_queue() & Q(status=txn.status), QueueState.SCHEDULED, due, **retry):
             scheduled += 1
             logger.info("Retry %d of %d for %s at %s", plan.number, plan.total, txn, due)
     return scheduled
@@ -639,12 +612,12 @@ def recover_expired_calls(now: datetime) -> dict:
                     error_message="The worker stopped before Twilio took the call; queued again.",
                     ended_at=now,
                 )
-            # Undo the claim of the dead worker's call, if it got that far.
-            called_before = _counted_calls(txn).exclude(pk=getattr(attempt, "pk", None)).exists()
-            txn._update_if(
-                Q(status=Status.CONNECTING),
-                status=Status.DISCONNECTED if called_before else Status.PENDING,
-            )
+                # Undo the dead worker's claim: the row is as it was before the call.
+                called_before = _counted_calls(txn).exclude(pk=attempt.pk).exists()
+                attempt.refresh_from_db()
+                txn.record_call_end(
+                    attempt, Status.DISCONNECTED if called_before else Status.PENDING
+                )
         counts["requeued"] += 1
         logger.warning("Re-queued the automatic call for %s after its worker died", txn)
     return counts

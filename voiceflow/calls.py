@@ -8,20 +8,18 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Case, Max, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from transactions.models import (
-    CALLABLE_STATUSES,
     CallAttempt,
     CallEvent,
     CallOutcome,
+    CallRefused,
     CallTrigger,
-    QueueState,
     Status,
-    Transaction,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,12 +43,8 @@ TWILIO_ERRORS = {
 NUMBER_ERRORS = {21211, 21214, 21215, 21216, 21217, 13224}
 
 
-class CallConflict(Exception):
-    """The row may not be called now (a call is under way, it is resolved, no phone...)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+# The row may not be called now; raised by Transaction.begin_call, nothing changed.
+CallConflict = CallRefused
 
 
 class CallFailed(Exception):
@@ -86,30 +80,6 @@ def webhook_url(name: str, public_id: str) -> str:
     return settings.PUBLIC_URL + reverse(name, args=[public_id])
 
 
-def _claim(txn: Transaction, trigger: str) -> None:
-    """Move the row to Connecting, or raise CallConflict saying why not."""
-    if not txn.phone:
-        raise CallConflict(f"{txn.public_id} has no phone number to call.")
-    condition = Q(status__in=CALLABLE_STATUSES)
-    values = {"status": Status.CONNECTING}
-    if trigger == CallTrigger.MANUAL:
-        # An analyst's call replaces whatever automatic call was planned.
-        values.update(queue_state=QueueState.NONE, next_call_at=None)
-    else:
-        # The customer asked not to be called: only an analyst's own click may.
-        condition &= Q(opted_out_at__isnull=True)
-    if txn._update_if(condition, **values):
-        return
-    txn.refresh_from_db()
-    if txn.status == Status.CONNECTING:
-        raise CallConflict(f"A call to {txn.public_id} is already under way.")
-    if txn.status == Status.RESOLVED:
-        raise CallConflict(f"{txn.public_id} is resolved; it is not called again.")
-    if txn.opted_out_at:
-        raise CallConflict(f"{txn.client_name} asked not to be called automatically.")
-    raise CallConflict(f"{txn.public_id} cannot be called while it is {txn.status}.")
-
-
 def _describe_network_error(exc: Exception) -> str:
     import requests
 
@@ -120,31 +90,28 @@ def _describe_network_error(exc: Exception) -> str:
     return "Could not reach Twilio"
 
 
-def _fail(
-    txn: Transaction, attempt: CallAttempt, code: str, reason: str, number_problem: bool
-) -> CallFailed:
-    now = timezone.now()
+def _fail(txn, attempt: CallAttempt, code: str, reason: str, number_problem: bool) -> CallFailed:
     CallAttempt.objects.filter(pk=attempt.pk).update(
         error_code=code,
         error_message=reason[:500],
         outcome=CallOutcome.FAILED,
         twilio_status="failed",
-        ended_at=now,
+        ended_at=timezone.now(),
     )
     attempt.refresh_from_db()
-    txn._update_if(Q(status=Status.CONNECTING), status=Status.DISCONNECTED)
+    txn.record_call_end(attempt, Status.DISCONNECTED)
     logger.warning("Call for %s not placed: %s (%s)", txn.public_id, reason, code or "-")
     return CallFailed(attempt, code, reason, number_problem=number_problem)
 
 
-def request_call(txn: Transaction, *, user=None, trigger=CallTrigger.MANUAL) -> CallAttempt:
-    """Claim the row, record the attempt and ask Twilio to place the call (synchronously).
+def request_call(txn, *, user=None, trigger=CallTrigger.MANUAL) -> CallAttempt:
+    """Record the attempt and ask Twilio to place the call (synchronously).
 
     Raises CallConflict (nothing changed) or CallFailed (the attempt keeps
-    Twilio's code and message, the row is Disconnected).
+    Twilio's code and message and has ended; a row without a verdict is
+    Disconnected).
     """
-    _claim(txn, trigger)
-    attempt = CallAttempt.objects.create(transaction=txn, trigger=trigger, placed_by=user)
+    attempt = txn.begin_call(trigger=trigger, user=user)
     import requests  # loaded with the twilio client anyway (see twilio_client)
 
     try:
@@ -181,33 +148,30 @@ def request_call(txn: Transaction, *, user=None, trigger=CallTrigger.MANUAL) -> 
 
 
 def sweep_stale_calls() -> int:
-    """Rows left in Connecting with no word from Twilio for STALE_CALL_MINUTES become Disconnected.
+    """Calls with no word from Twilio for STALE_CALL_MINUTES end as failed; returns how many.
 
-    "No word" means no status callback, prompt or answer recorded for the
-    latest attempt within the window. Returns how many rows were changed.
+    "No word" means no status callback, prompt or answer recorded within the
+    window. Until then the call counts as on the line, and the row cannot be
+    called again.
     """
     cutoff = timezone.now() - timedelta(minutes=settings.STALE_CALL_MINUTES)
+    live = CallAttempt.objects.filter(ended_at__isnull=True, created_at__lt=cutoff)
+    stale = live.annotate(last_event=Max("events__created_at")).filter(
+        Q(last_event__isnull=True) | Q(last_event__lt=cutoff)
+    )
+    message = f"No word from Twilio for {settings.STALE_CALL_MINUTES} minutes"
     swept = 0
-    for txn in Transaction.objects.filter(status=Status.CONNECTING, updated_at__lt=cutoff):
-        attempt = txn.calls.annotate(last_event=Max("events__created_at")).order_by("-id").first()
-        if attempt is not None:
-            last_heard = max(filter(None, [attempt.created_at, attempt.last_event]))
-            if last_heard >= cutoff:
-                continue
-        # Only while still Connecting and unchanged since we looked.
-        if not txn._update_if(
-            Q(status=Status.CONNECTING, updated_at=txn.updated_at), status=Status.DISCONNECTED
-        ):
+    for attempt in stale.select_related("transaction"):
+        # Only while it has still not ended: a callback arriving now wins.
+        ended = CallAttempt.objects.filter(pk=attempt.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now(),
+            outcome=Case(When(outcome="", then=Value(CallOutcome.FAILED)), default="outcome"),
+            error_message=Case(When(outcome="", then=Value(message)), default="error_message"),
+        )
+        if not ended:
             continue
         swept += 1
-        if attempt is not None:
-            message = f"No word from Twilio for {settings.STALE_CALL_MINUTES} minutes"
-            CallAttempt.objects.filter(pk=attempt.pk, outcome="").update(
-                outcome=CallOutcome.FAILED, error_message=message
-            )
-            CallAttempt.objects.filter(pk=attempt.pk, ended_at__isnull=True).update(
-                ended_at=timezone.now()
-            )
-            CallEvent.objects.create(call=attempt, kind=CallEvent.Kind.NOTE, prompt=message)
-        logger.info("Stale call for %s: Connecting → Disconnected", txn.public_id)
+        CallEvent.objects.create(call=attempt, kind=CallEvent.Kind.NOTE, prompt=message)
+        attempt.transaction.record_call_end(attempt, Status.DISCONNECTED)
+        logger.info("Stale call %s for %s ended", attempt, attempt.transaction.public_id)
     return swept

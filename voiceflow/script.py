@@ -97,6 +97,12 @@ GOODBYE_AFTER_DENIAL = (
     "We have recorded that you did not make this payment, and our fraud team "
     "will contact you shortly. Thank you, goodbye."
 )
+# An answer that contradicts the verdict an earlier call (or a supervisor) recorded:
+# it is not applied; a person looks at the case.
+GOODBYE_REVIEW = (
+    "Thank you, {name}. Your answer differs from what we recorded earlier, "
+    "so a member of our fraud team will review this payment and contact you. Goodbye."
+)
 GOODBYE_OPT_OUT = (
     "Understood. We will not call you again about this. If you have any concerns, "
     "please call {bank} on the number on the back of your card. Goodbye."

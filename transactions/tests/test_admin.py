@@ -343,3 +343,19 @@ def test_the_admin_search_finds_a_short_id_in_any_case(supervisor_client, make_t
 def test_an_overlong_admin_search_says_so(supervisor_client, txn):
     page = supervisor_client.get(CHANGELIST, {"q": "x" * 201}).content.decode()
     assert "Search for at most 200 characters." in page
+
+
+def test_a_supervisor_finds_rows_needing_review_and_keeps_their_status(
+    supervisor_client, make_transaction, sam
+):
+    flagged = make_transaction(status=Status.FRAUD, needs_review=True)
+    make_transaction(status=Status.FRAUD)
+    page = supervisor_client.get(CHANGELIST, {"needs_review__exact": "1"})
+    assert [t.pk for t in page.context["cl"].result_list] == [flagged.pk]
+
+    run_action(supervisor_client, "keep_status_after_review", flagged)
+
+    flagged.refresh_from_db()
+    assert (flagged.status, flagged.needs_review) == (Status.FRAUD, False)
+    entry = AuditEntry.objects.get(transaction=flagged)
+    assert (entry.user, entry.field, entry.source) == (sam, "needs_review", "admin")

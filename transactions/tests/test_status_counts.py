@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Q
 
-from transactions.models import Status, Transaction
+from transactions.models import CallRefused, CallTrigger, Status, Transaction, Verdict
 
 
 def _scanned():
@@ -55,11 +54,13 @@ def test_it_counts_single_and_bulk_inserts(make_transaction):
 def test_it_follows_conditional_updates(make_transaction):
     a = make_transaction()
     b = make_transaction(status=Status.RESOLVED)
-    assert a.start_connecting()
-    assert not b.start_connecting()  # refused: nothing changes
+    call = a.begin_call(trigger=CallTrigger.MANUAL)
+    with pytest.raises(CallRefused):
+        b.begin_call(trigger=CallTrigger.MANUAL)  # resolved: refused, nothing changes
     _assert_exact(CONNECTING=1, RESOLVED=1)
-    assert a._update_if(Q(status=Status.CONNECTING), status=Status.FRAUD)
-    assert not b._update_if(Q(status=Status.CONNECTING), status=Status.FRAUD)
+    assert a.record_answer(authorized=False) == Verdict.APPLIED
+    assert b.record_answer(authorized=False) == Verdict.CONTRADICTED  # flagged, not applied
+    assert not b.record_call_end(call, Status.NOT_ANSWERED)
     _assert_exact(FRAUD=1, RESOLVED=1)
 
 

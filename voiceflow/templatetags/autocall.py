@@ -23,14 +23,12 @@ def autocall_label(txn) -> str:
     if not txn.queue_state:
         return ""
     if txn.queue_state != QueueState.SCHEDULED or txn.next_call_at is None:
-        # No query for these: a page of queued rows stays cheap to draw.
-        return QueueState(txn.queue_state).label
-    pending = autocall.pending_call(txn)
-    at = timezone.localtime(pending.at)
+        return txn.queue_label
+    at = timezone.localtime(txn.next_call_at)
     when = date_format(at, "H:i")
     if at.date() != timezone.localdate():
         when = date_format(at, "j M H:i")
-    return f"{pending.label} at {when}"
+    return f"{txn.queue_label} at {when}"
 
 
 @register.filter

@@ -142,7 +142,7 @@ def test_a_call_twilio_never_took_is_marked_lost_and_queued_again(make_transacti
     assert (attempt.outcome, attempt.error_code) == (CallOutcome.FAILED, autocall.LOST)
     assert (row.queue_state, row.next_call_at, row.status) == (QueueState.QUEUED, slot, "Pending")
     # Queued again as the analyst's bulk request, not as a retry.
-    assert autocall.pending_call(row).kind == CallTrigger.BULK
+    assert row.queue_trigger != CallTrigger.RETRY and row.queue_label == "Queued"
 
 
 def test_when_twilio_cannot_be_asked_the_row_waits(make_transaction, standin):

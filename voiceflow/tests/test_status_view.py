@@ -3,8 +3,7 @@
 import pytest
 from django.conf import settings
 
-from transactions.models import CallAttempt, CallEvent, CallOutcome, Status
-from voiceflow.flow import call_finished
+from transactions.models import CallEvent, CallOutcome, CallTrigger, Status
 
 STATUS = "/status/TXN001"
 
@@ -141,28 +140,22 @@ def test_an_unknown_transaction_is_a_no_op(callback, txn, call):
 
 
 def test_a_callback_before_the_sid_is_stored_finds_the_call(twilio_post, txn):
-    txn.start_connecting()
-    attempt = CallAttempt.objects.create(transaction=txn)
+    attempt = txn.begin_call(trigger=CallTrigger.MANUAL)
     sid = "CA" + "2" * 32
     twilio_post(STATUS, {"CallSid": sid, "CallStatus": "ringing", "SequenceNumber": "1"})
     attempt.refresh_from_db()
     assert (attempt.call_sid, attempt.twilio_status, attempt.last_sequence) == (sid, "ringing", 1)
 
 
-def test_the_end_of_a_call_is_announced_once(callback, call, django_capture_on_commit_callbacks):
-    heard = []
-
-    def listener(sender, attempt, **kwargs):
-        heard.append(attempt.pk)
-
-    call_finished.connect(listener)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            callback("busy", 2)
-            callback("busy", 2)
-    finally:
-        call_finished.disconnect(listener)
-    assert heard == [call.pk]
+def test_the_end_of_a_call_is_handled_once(callback, call, txn):
+    callback("busy", 2)
+    call.refresh_from_db()
+    ended_at = call.ended_at
+    callback("completed", 3)  # a later terminal callback changes nothing
+    call.refresh_from_db()
+    txn.refresh_from_db()
+    assert (call.ended_at, call.outcome, call.twilio_status) == (ended_at, "busy", "busy")
+    assert txn.status == Status.NOT_ANSWERED
 
 
 @pytest.mark.parametrize("signature", ["", "not-a-signature"])

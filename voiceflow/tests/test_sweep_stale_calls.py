@@ -49,11 +49,13 @@ def test_a_call_still_talking_is_left_alone(call, txn, twilio_post):
     assert _status(txn) == Status.CONNECTING
 
 
-def test_a_claimed_row_without_any_attempt_is_disconnected(txn):
-    txn.start_connecting()
-    _age(txn, None, 11)
+def test_a_stale_re_call_of_a_fraud_row_ends_and_the_verdict_stays(call, txn):
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.FRAUD)
+    _age(txn, call, 11)
     assert sweep_stale_calls() == 1
-    assert _status(txn) == Status.DISCONNECTED
+    assert _status(txn) == Status.FRAUD
+    call.refresh_from_db()
+    assert call.ended_at is not None  # the row may be called again
 
 
 @pytest.mark.parametrize("status", [Status.RESOLVED, Status.FRAUD, Status.PENDING])

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from conftest import twilio_signature
-from transactions.models import CallAttempt, CallEvent, Status
+from transactions.models import CallEvent, CallTrigger, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,8 +45,7 @@ def test_a_repeated_answer_arriving_together_is_recorded_once(call, txn, twilio_
 def test_webhooks_racing_before_the_sid_is_stored_all_find_the_call(txn):
     # request_call has claimed the row and created the attempt; Twilio's REST answer
     # is not back yet when the answer webhook and two callbacks arrive together.
-    txn.start_connecting()
-    attempt = CallAttempt.objects.create(transaction=txn)
+    attempt = txn.begin_call(trigger=CallTrigger.MANUAL)
     sid = "CA" + "4" * 32
     requests = [
         ("/voice/TXN001/step0", {"CallSid": sid}),

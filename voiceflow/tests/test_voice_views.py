@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from transactions.models import CallAttempt, CallEvent, CallOutcome, QueueState, Status
+from transactions.models import CallEvent, CallOutcome, CallTrigger, QueueState, Status
 from voiceflow import script
 from voiceflow.tests.twiml import read
 
@@ -335,8 +335,7 @@ def test_every_answer_is_stored_on_the_call(answered, call):
 
 def test_the_first_webhook_may_come_before_the_sid_is_stored(txn, twilio_post):
     # request_call has claimed the row and created the attempt; Twilio's answer is not back yet.
-    txn.start_connecting()
-    attempt = CallAttempt.objects.create(transaction=txn)
+    attempt = txn.begin_call(trigger=CallTrigger.MANUAL)
     sid = "CA" + "1" * 32
     twiml = read(twilio_post(STEP0, {"CallSid": sid}))
     assert twiml.gather is not None
@@ -381,8 +380,7 @@ def test_odd_parameters_get_an_answer_never_a_500(answered, params, txn):
 
 
 def test_an_oversized_call_sid_is_an_unknown_call(txn, twilio_post):
-    txn.start_connecting()
-    attempt = CallAttempt.objects.create(transaction=txn)
+    attempt = txn.begin_call(trigger=CallTrigger.MANUAL)
     response = twilio_post(STEP0, {"CallSid": "CA" + "9" * 200})
     assert response.status_code == 200
     assert read(response).said == [script.GOODBYE_UNKNOWN]
