@@ -229,6 +229,10 @@ CALLING_HOURS = env.str("CALLING_HOURS", default="08:00-21:00")
 DEFAULT_CUSTOMER_TIME_ZONE = env.str("DEFAULT_CUSTOMER_TIME_ZONE", default="Asia/Kolkata")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="IN")
 STALE_CALL_MINUTES = env.int("STALE_CALL_MINUTES", default=10)
+# Rows one "Call all pending" request queues (10,000 take a few seconds; press again for more).
+BULK_CALL_LIMIT = env.int("BULK_CALL_LIMIT", default=10_000)
+# How often an open dashboard asks for changed rows, in seconds.
+DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=5.0)
 # Rate limits ("N/period", see ivr_project/ratelimit.py): failed sign-ins per
 # username and per address, and calls an analyst may place by hand.
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="5/5m")

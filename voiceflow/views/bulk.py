@@ -16,7 +16,7 @@ from voiceflow import autocall, tasks
 
 PLACE_CALL = "transactions.place_call"
 # A selection is a page of rows or a few; "call all pending" covers the rest,
-# settings.BULK_CALL_LIMIT per request (10,000: a few seconds; press again for more).
+# settings.BULK_CALL_LIMIT per request.
 MAX_SELECTED = 1000
 
 
@@ -42,7 +42,7 @@ def _selected(request):
 
 
 def _queued(request, rows, requested: int):
-    limit = getattr(settings, "BULK_CALL_LIMIT", 10_000)
+    limit = settings.BULK_CALL_LIMIT
     result = tasks.request_bulk_calls(rows, user=request.user, source="bulk", limit=limit)
     result.skipped = requested - result.total - result.left
     return _answer(
