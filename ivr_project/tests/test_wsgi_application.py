@@ -8,7 +8,7 @@ from django.conf import settings
 
 from conftest import twilio_signature
 from ivr_project.wsgi import application
-from transactions.models import CallAttempt, Status
+from transactions.models import CallAttempt, CallTrigger, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,8 +50,10 @@ def signed(path, params):
 
 @pytest.fixture
 def call(txn):
-    txn.start_connecting()
-    return CallAttempt.objects.create(transaction=txn, call_sid="CA" + "1" * 32)
+    attempt = txn.begin_call(trigger=CallTrigger.MANUAL)
+    CallAttempt.objects.filter(pk=attempt.pk).update(call_sid="CA" + "1" * 32)
+    attempt.refresh_from_db()
+    return attempt
 
 
 def test_a_signed_answer_is_served_without_session_or_csrf(call):
