@@ -36,6 +36,14 @@ AUTO_CALLABLE_STATUSES = (Status.PENDING, Status.NOT_ANSWERED, Status.DISCONNECT
 CALLABLE_STATUSES = (*AUTO_CALLABLE_STATUSES, Status.FRAUD)
 
 
+# Invariants the database holds too (Transaction.Meta.constraints), so no path
+# (loaddata, admin, the importer, raw SQL) can store a row that breaks them.
+# ASCII only: Python's \d also matches fullwidth and other scripts' digits.
+PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+CARD_LAST4_PATTERN = r"^[0-9]{4}$"
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
 class CallRefused(Exception):
     """The row may not be called now (a call is on the line, it is resolved, no phone...)."""
 
@@ -138,14 +146,14 @@ class Transaction(models.Model):
         "ID",
         max_length=32,
         unique=True,
-        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, - and _ only.")],
+        validators=[RegexValidator(PUBLIC_ID_PATTERN, "Use letters, digits, - and _ only.")],
         help_text="The bank's reference, e.g. TXN001. Used in every URL.",
     )
     client_name = models.CharField(max_length=200)
     card_last4 = models.CharField(
         "card (last four digits)",
         max_length=4,
-        validators=[RegexValidator(r"^\d{4}$", "Four digits.")],
+        validators=[RegexValidator(CARD_LAST4_PATTERN, "Four digits (0–9).")],
     )
     phone = models.CharField(max_length=20, help_text="E.164, e.g. +919876543210")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -216,6 +224,15 @@ class Transaction(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="txn_status_known"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="txn_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(public_id__regex=PUBLIC_ID_PATTERN), name="txn_public_id_pattern"
+            ),
+            models.CheckConstraint(
+                condition=Q(card_last4__regex=CARD_LAST4_PATTERN), name="txn_card_last4_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=E164_PATTERN), name="txn_phone_e164"
+            ),
         ]
 
     def __str__(self):
