@@ -246,11 +246,11 @@ class TransactionAdmin(admin.ModelAdmin):
         if not change:
             obj.save()
             return
-        # Phone and status through the audited methods; the rest as a partial save
-        # so fields this form did not touch (a call's status, answers) stay as they are.
+        # Every change through the audited methods, and only the fields this form
+        # changed, so what it did not touch (a call's status, answers) stays as it is.
         plain = [f for f in form.changed_data if f not in ("phone", "status")]
         if plain:
-            obj.save(update_fields=[*plain, "updated_at"])
+            obj.edit_by(request.user, {f: form.cleaned_data[f] for f in plain}, source="admin")
         if "phone" in form.changed_data:
             obj.set_phone_by(request.user, form.cleaned_data["phone"], source="admin")
         if "status" in form.changed_data:

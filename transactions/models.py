@@ -391,6 +391,31 @@ class Transaction(models.Model):
         self.refresh_from_db()
         return True
 
+    def edit_by(self, user, changes: dict, source: str = "admin") -> list[str]:
+        """A person's corrections of the row's data (name, card, amount...), each audited.
+
+        Status and phone have their own methods; returns the fields that changed.
+        """
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            changed = {f: v for f, v in changes.items() if getattr(row, f) != v}
+            if not changed:
+                return []
+            Transaction.objects.filter(pk=self.pk).update(**changed, updated_at=timezone.now())
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    transaction=row,
+                    user=user,
+                    field=field,
+                    old_value=str(getattr(row, field))[:200],
+                    new_value=str(value)[:200],
+                    source=source,
+                )
+                for field, value in changed.items()
+            )
+        self.refresh_from_db()
+        return list(changed)
+
     def set_phone_by(self, user, raw_phone: str, source: str = "dashboard") -> bool:
         """Validate, normalise and store a new phone number, audited.
 

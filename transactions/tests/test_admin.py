@@ -359,3 +359,26 @@ def test_a_supervisor_finds_rows_needing_review_and_keeps_their_status(
     assert (flagged.status, flagged.needs_review) == (Status.FRAUD, False)
     entry = AuditEntry.objects.get(transaction=flagged)
     assert (entry.user, entry.field, entry.source) == (sam, "needs_review", "admin")
+
+
+def test_an_edit_of_the_rows_data_is_audited_with_old_and_new_values(supervisor_client, txn, sam):
+    data = form_data(
+        supervisor_client,
+        txn,
+        client_name="Asha R. Rao",
+        card_last4="1937",
+        amount="99.50",
+        bank_name="Other Bank",
+        merchant_name="Reliance Digital",
+    )
+    assert supervisor_client.post(change_url(txn), data).status_code == 302
+    entries = {e.field: (e.old_value, e.new_value, e.user, e.source) for e in txn.audit.all()}
+    assert entries == {
+        "client_name": ("Asha Rao", "Asha R. Rao", sam, "admin"),
+        "card_last4": ("4821", "1937", sam, "admin"),
+        "amount": ("2350.10", "99.50", sam, "admin"),
+        "bank_name": ("Example Bank", "Other Bank", sam, "admin"),
+        "merchant_name": ("Croma Electronics", "Reliance Digital", sam, "admin"),
+    }
+    txn.refresh_from_db()
+    assert (txn.client_name, txn.card_last4, str(txn.amount)) == ("Asha R. Rao", "1937", "99.50")
