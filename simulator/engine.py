@@ -68,7 +68,6 @@ class Engine:
         self.persona = PERSONAS[call.persona]
         self.person = False  # a person on the softphone answered
         self.on_line = on_line
-        self.talk_seconds = 0.0  # notional time since answer: CallDuration
         self.listening = False  # a person's <Gather> is open: an answer may cut the prompt
         self.turns = 0  # questions asked so far: tells the softphone a new one from the last
 
@@ -78,7 +77,6 @@ class Engine:
         """Wait `seconds` of call time: real for a person, scaled for a scripted customer."""
         name = "SIMULATOR_PERSON_TIME_SCALE" if self.person else "SIMULATOR_TIME_SCALE"
         scale = float(getattr(settings, name))
-        self.talk_seconds += seconds
         deadline = time.monotonic() + seconds * scale
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, POLL))
@@ -164,9 +162,11 @@ class Engine:
             self.line("call", "Voicemail picked up. (beep)")
         elif not self.person:
             self.line("call", f"Answered by the scripted customer: {self.persona.label}.")
-        self.talk_seconds = 0.0
+        call.answered_at = timezone.now()
         SimCall.objects.filter(pk=call.pk).update(
-            state=SimCall.State.IN_PROGRESS, answered_by=call.answered_by
+            state=SimCall.State.IN_PROGRESS,
+            answered_by=call.answered_by,
+            answered_at=call.answered_at,
         )
         call.state = SimCall.State.IN_PROGRESS
         self._status_callback("answered")
@@ -185,7 +185,8 @@ class Engine:
         call = self.call
         call.state = state
         call.end_time = timezone.now()
-        call.duration = round(self.talk_seconds) if state == SimCall.State.COMPLETED else 0
+        completed = state == SimCall.State.COMPLETED
+        call.duration = call.seconds_answered(call.end_time) if completed else 0
         SimCall.objects.filter(pk=call.pk).update(
             state=state,
             end_time=call.end_time,

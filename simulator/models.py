@@ -67,6 +67,8 @@ class SimCall(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     start_time = models.DateTimeField(null=True, blank=True)
+    # When the customer (or a machine) picked up: CallDuration counts from here.
+    answered_at = models.DateTimeField(null=True, blank=True)
     end_time = models.DateTimeField(null=True, blank=True)
     duration = models.PositiveIntegerField(null=True, blank=True)
 
@@ -83,6 +85,16 @@ class SimCall(models.Model):
     @property
     def ended(self) -> bool:
         return self.state in self.ENDED
+
+    def seconds_answered(self, end) -> int:
+        """Twilio's CallDuration: wall-clock seconds from answer to `end`, 0 if never answered.
+
+        Wall clock, not the engine's notional call time: a scripted customer's waits are
+        time-scaled, and the duration must agree with the timestamps the app shows.
+        """
+        if self.answered_at is None:
+            return 0
+        return max(0, round((end - self.answered_at).total_seconds()))
 
     def _update_if(self, condition: Q, **values) -> bool:
         """Compare-and-set, as the ledger does: the engine and the softphone race here."""

@@ -1,8 +1,12 @@
 """The call engine against a tiny TwiML app of our own, over real HTTP."""
 
+import math
+import time
+
 import pytest
 from django.conf import settings
 
+from simulator import rest
 from simulator.engine import run_call
 from simulator.models import SimCall
 
@@ -64,6 +68,23 @@ def test_it_sends_the_status_callbacks_asked_for_in_sequence(app_server):
     assert first["Timestamp"].endswith("+0000")
     assert (first["From"], first["To"]) == ("+15005550006", "+14155550100")
     assert "CallDuration" in callbacks[-1]["params"]
+
+
+def test_the_call_duration_is_the_wall_clock_time_from_answer_to_end(app_server, settings):
+    # A scripted customer's waits are time-scaled: at scale 0 the talk is several seconds of
+    # call time but a blink of the clock. Twilio reports what the clock says.
+    settings.SIMULATOR_TIME_SCALE = 0
+    call = _call(app_server)
+    began = time.monotonic()
+
+    run_call(call.sid)
+
+    elapsed = time.monotonic() - began
+    call.refresh_from_db()
+    reported = int(_requests("status")[-1]["params"]["CallDuration"])
+    assert reported == call.duration <= math.ceil(elapsed)
+    assert reported == round((call.end_time - call.answered_at).total_seconds())
+    assert rest.call_resource(call)["duration"] == str(reported)
 
 
 def test_with_no_events_named_only_completed_is_sent(app_server):
