@@ -65,6 +65,8 @@ def test_it_lists_transactions_in_the_flask_apps_shape(analyst_client, make_tran
                 "card_delivery": "virtual",
             },
             "last_error": None,
+            "needs_review": False,
+            "on_call": False,
             "updated_at": txn.updated_at.isoformat(),
         }
     ]
@@ -83,15 +85,24 @@ def test_unanswered_questions_are_null(analyst_client, make_transaction):
     }
 
 
-def test_last_error_is_the_latest_failed_calls_reason(analyst_client, make_transaction):
+def test_last_error_is_the_latest_calls_failure(analyst_client, make_transaction):
     txn = make_transaction()
+    ended = timezone.now()
     CallAttempt.objects.create(
-        transaction=txn, call_sid="CA1", error_code="21217", error_message="Invalid To number"
+        transaction=txn,
+        call_sid="CA2",
+        error_code="21214",
+        error_message="To unreachable",
+        ended_at=ended,
     )
+    # Placed earlier, though written later: the latest is the latest placed.
     CallAttempt.objects.create(
-        transaction=txn, call_sid="CA2", error_code="21214", error_message="To unreachable"
+        transaction=txn,
+        call_sid="CA1",
+        error_code="21217",
+        error_message="Invalid To number",
+        ended_at=ended,
     )
-    CallAttempt.objects.create(transaction=txn, call_sid="CA3", outcome="confirmed")
     CallAttempt.objects.filter(call_sid="CA1").update(
         created_at=timezone.now() - timedelta(hours=1)
     )
@@ -99,6 +110,30 @@ def test_last_error_is_the_latest_failed_calls_reason(analyst_client, make_trans
     (row,) = analyst_client.get(URL).json()
 
     assert row["last_error"] == "To unreachable (21214)"
+
+
+def test_a_later_call_that_did_not_fail_clears_last_error(analyst_client, make_transaction):
+    """As on the dashboard: the latest call's failure, not the latest failure."""
+    txn = make_transaction()
+    CallAttempt.objects.create(
+        transaction=txn, error_code="21214", error_message="To unreachable", ended_at=timezone.now()
+    )
+    CallAttempt.objects.create(transaction=txn, outcome="confirmed", ended_at=timezone.now())
+
+    (row,) = analyst_client.get(URL).json()
+
+    assert row["last_error"] is None
+
+
+def test_it_says_which_rows_need_review_and_are_on_the_line(analyst_client, make_transaction):
+    make_transaction(public_id="FLAG", status=Status.RESOLVED, needs_review=True)
+    busy = make_transaction(public_id="BUSY", status=Status.FRAUD)
+    CallAttempt.objects.create(transaction=busy)
+
+    rows = {row["id"]: row for row in analyst_client.get(URL).json()}
+
+    assert (rows["FLAG"]["needs_review"], rows["FLAG"]["on_call"]) == (True, False)
+    assert (rows["BUSY"]["needs_review"], rows["BUSY"]["on_call"]) == (False, True)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(analyst_client, make_transaction):

@@ -12,20 +12,17 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, Subquery
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from transactions.importer import seed_row
-from transactions.models import CallAttempt, Status, Transaction
+from transactions.models import MANUAL_STATUSES, CallAttempt, Status, Transaction
 from transactions.views.dashboard import row_response
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
-# Connecting means a call is under way: only placing a call sets it.
-MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
 
 
 def _error(message, status):
@@ -74,26 +71,17 @@ def _int_param(request, name, default, lowest, highest):
     return value
 
 
-def _with_last_error(queryset):
-    # One query for the page, not one per row: the latest failed call's code and message.
-    failed = (
-        CallAttempt.objects.filter(transaction=OuterRef("pk"))
-        .filter(~Q(error_code="") | ~Q(error_message=""))
-        .order_by("-created_at", "-id")
-    )
-    return queryset.annotate(
-        last_error_code=Subquery(failed.values("error_code")[:1]),
-        last_error_message=Subquery(failed.values("error_message")[:1]),
-    )
-
-
 def _as_json(txn) -> dict:
+    """A row as the Flask app sent it, plus what the dashboard shows of its calls and review."""
     row = seed_row(txn)
     row["answers"] = txn.answers()
+    # The latest call's failure, as on the dashboard (None once a later call did not fail).
     last_error = CallAttempt(
         error_code=txn.last_error_code or "", error_message=txn.last_error_message or ""
     ).failure_reason
     row["last_error"] = last_error or None
+    row["needs_review"] = txn.needs_review
+    row["on_call"] = txn.on_call
     row["updated_at"] = txn.updated_at.isoformat()
     return row
 
@@ -116,7 +104,7 @@ def transactions(request):
     if status:
         queryset = queryset.filter(status=status)
     total = queryset.count()
-    page = _with_last_error(queryset)[offset : offset + limit]
+    page = queryset.with_call_info()[offset : offset + limit]
     response = JsonResponse([_as_json(t) for t in page], safe=False)
     response["X-Total-Count"] = str(total)
     return response
