@@ -4,44 +4,31 @@
       "client_phone": "+14155550101", "amount": 2500.75, "bank_name": "...",
       "merchant_name": "...", "transaction_date": "15/03/2025", "action": "Resolved"}]
 
-Import is all or nothing: every row is checked first, and one bad row stops
-the whole import with a report naming each bad row (unless skip_invalid).
-Rows are upserted by id, a batch per INSERT ... ON CONFLICT DO UPDATE, all
-inside one database transaction, so 100,000 rows take seconds.
+Import is all or nothing: every row is checked before anything is written,
+and one bad row stops the whole import with a report naming each bad row
+(unless skip_invalid). Rows are then upserted by id with bulk_create, a
+batch at a time, inside one database transaction.
+
+A row in a call keeps its status (its other fields are still updated): the
+call's outcome is written only over Connecting, so the file's would lose it.
 """
 
 import json
-import queue
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-import phonenumbers
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
-from django.db.models import CharField, DateField, DecimalField
-from django.utils import timezone
+from django.db import transaction
 
 from . import indexed
 from .cards import card_last4, mask
 from .models import Status, Transaction
 from .phones import normalise_phone
 
-SEED_FIELDS = [
-    "id",
-    "client_name",
-    "card_number",
-    "client_phone",
-    "amount",
-    "bank_name",
-    "merchant_name",
-    "transaction_date",
-    "action",
-]
-# Written by an upsert (when one of them changes); created_at, the answers and the
-# call/queue fields of an existing row are left as they are.
+# What a file sets on an existing row. created_at, the customer's answers and the
+# call and queue fields belong to the row and are never written by an import.
 UPSERT_FIELDS = [
     "client_name",
     "card_last4",
@@ -53,6 +40,7 @@ UPSERT_FIELDS = [
     "status",
     "updated_at",
 ]
+_COMPARED = [name for name in UPSERT_FIELDS if name != "updated_at"]
 BATCH_SIZE = 1000
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -112,7 +100,7 @@ def load_json(stream) -> list:
     return data
 
 
-# --- parsing one row ----------------------------------------------------------
+# --- reading one row ----------------------------------------------------------
 
 
 def _text(row, key):
@@ -168,56 +156,12 @@ def parse_action(value) -> str:
     return _STATUS_BY_LABEL[value.strip().casefold()]
 
 
-_E164_SPACED = re.compile(r"\+[1-9][0-9 ]{5,24}")
+def _parse_row(row, phones) -> tuple[dict, list[tuple[str, str]], bool]:
+    """(model values, [(field, reason)], whether a full card number was reduced).
 
-
-def _e164_if_plainly_valid(raw: str) -> str | None:
-    """raw as E.164 when it is "+", a country code and a valid national number, else None.
-
-    libphonenumber's own validity check (its metadata) on the digits as given,
-    without its general-purpose parse, which costs more than the check. None
-    (use normalise_phone) whenever parse could read the digits differently:
-    a leading 0, or digits that begin like the country's national prefix.
+    `phones` caches each raw number's (E.164, problem): customers recur, and
+    libphonenumber's parse is the slowest check.
     """
-    if not _E164_SPACED.fullmatch(raw):
-        return None
-    digits = raw.replace(" ", "")
-    if len(digits) > 16:  # E.164: at most 15 digits
-        return None
-    for size in (1, 2, 3):  # country codes are prefix-free
-        code = int(digits[1 : 1 + size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
-        return None
-    national = digits[1 + size :]
-    # The metadata parse would use for this country code (its main region).
-    region = phonenumbers.region_code_for_country_code(code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-    if not national or national[0] == "0" or metadata is None:
-        return None
-    prefix = metadata.national_prefix_for_parsing or metadata.national_prefix
-    if prefix and re.match(prefix, national):
-        return None
-    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-    return digits if phonenumbers.is_valid_number(number) else None
-
-
-def _phone(raw) -> tuple[str | None, str | None]:
-    """(E.164, None) or (None, why not)."""
-    if not isinstance(raw, str):
-        raw = ""  # a number or list is as good as missing: ask for text
-    fast = _e164_if_plainly_valid(raw.strip())
-    if fast:
-        return fast, None
-    try:
-        return normalise_phone(raw), None
-    except ValidationError as e:
-        return None, " ".join(e.messages)
-
-
-def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
-    """(model values, [(field, reason)], whether a full card number was reduced)."""
     values, problems, reduced = {}, [], False
 
     def check(key, fn, *args):
@@ -240,11 +184,13 @@ def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
         values["card_last4"], reduced = card
 
     raw_phone = row.get("client_phone")
-    # Customers recur: each distinct number is checked once per import.
-    key = raw_phone if isinstance(raw_phone, str) else ""
-    if key not in phone_cache:
-        phone_cache[key] = _phone(raw_phone)
-    values["phone"], phone_problem = phone_cache[key]
+    raw_phone = raw_phone if isinstance(raw_phone, str) else ""  # a number or list: ask for text
+    if raw_phone not in phones:
+        try:
+            phones[raw_phone] = (normalise_phone(raw_phone), None)
+        except ValidationError as e:
+            phones[raw_phone] = (None, " ".join(e.messages))
+    values["phone"], phone_problem = phones[raw_phone]
     if phone_problem:
         problems.append(("client_phone", phone_problem))
 
@@ -254,21 +200,14 @@ def _parse_row(row, phone_cache) -> tuple[dict, list[tuple[str, str]], bool]:
     return values, problems, reduced
 
 
-def parse_rows(data: list) -> tuple[list[dict], ImportResult]:
-    """Check every row; return the good ones as model field values, and a result with the bad."""
-    result = ImportResult(rows=len(data))
-    good = [row for batch in _checked_batches(data, result, len(data) or 1) for row in batch]
-    return good, result
-
-
-def _checked_batches(data: list, result: ImportResult, size: int):
-    """Check the rows in order; yield the good ones `size` at a time, note the bad in result."""
-    batch, seen, phone_cache = [], {}, {}
+def _check_rows(data: list, result: ImportResult) -> list[dict]:
+    """The good rows as model field values, in order; every bad one noted in result."""
+    good, seen, phones = [], {}, {}
     for index, row in enumerate(data):
         if not isinstance(row, dict):
             result.errors.append(RowError(index, "", "row", "not a JSON object"))
             continue
-        values, problems, reduced = _parse_row(row, phone_cache)
+        values, problems, reduced = _parse_row(row, phones)
         row_id = values.get("public_id") or str(row.get("id") or "")
         if row_id and row_id in seen:
             problems.append(("id", f"same id as index {seen[row_id]}"))
@@ -277,178 +216,82 @@ def _checked_batches(data: list, result: ImportResult, size: int):
             continue
         seen[row_id] = index
         result.pans_reduced += reduced
-        batch.append(values)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        good.append(values)
+    return good
 
 
 # --- import and export --------------------------------------------------------
 
 
-_DONE = object()
-
-
 def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResult:
-    """Validate `data` (the seed's shape) and upsert it by id.
+    """Check `data` (the seed's shape) and upsert it by id.
 
-    Raises ImportRejected (nothing kept) when a row is bad and skip_invalid is
-    false. A dry run does the whole import and rolls it back, so its counts
+    Raises ImportRejected (nothing written) when a row is bad and skip_invalid
+    is false. A dry run does the whole import and rolls it back, so its counts
     are exact and nothing is kept.
-
-    Rows are checked in a second thread while the database writes the batches
-    already checked (both drivers release the GIL while the database works),
-    all inside one transaction: a bad row found late rolls back what was
-    written, so the import is still all or nothing.
     """
     result = ImportResult(rows=len(data), dry_run=dry_run)
-    upsert = _Upsert(connections[Transaction.objects.db], timezone.now())
-    checked, stop = queue.SimpleQueue(), threading.Event()
-
-    def check_rows():
-        try:
-            for batch in _checked_batches(data, result, upsert.batch_size):
-                if stop.is_set():  # the writing thread failed: nobody will read on
-                    return
-                checked.put(batch)
-        except BaseException as e:  # handed to the writing thread, which raises it
-            checked.put(e)
-        else:
-            checked.put(_DONE)
-
-    checker = threading.Thread(target=check_rows, name="import-check", daemon=True)
+    rows = _check_rows(data, result)
+    if result.errors and not skip_invalid:
+        raise ImportRejected(result)
     with transaction.atomic():
         indexed.allow_bulk_load(Transaction.objects.db)
-        # For the report only: the upsert itself leaves any row in a call alone.
-        in_call = set(
-            Transaction.objects.filter(status=Status.CONNECTING).values_list("public_id", flat=True)
-        )
-        checker.start()
-        try:
-            while (batch := checked.get()) is not _DONE:
-                if isinstance(batch, BaseException):
-                    raise batch
-                if result.errors and not skip_invalid:
-                    continue  # rejected: keep checking only, to name every bad row
-                created, updated = upsert(batch)
-                result.created += created
-                result.updated += updated
-                result.unchanged += len(batch) - created - updated
-                if in_call:  # usually none: no pass over the batch then
-                    result.kept_in_call += sum(
-                        1
-                        for row in batch
-                        if row["public_id"] in in_call and row["status"] != Status.CONNECTING
-                    )
-        finally:
-            stop.set()
-            checker.join()
-        if result.errors and not skip_invalid:
-            raise ImportRejected(result)  # leaving the block rolls every batch back
+        for start in range(0, len(rows), BATCH_SIZE):
+            _upsert(rows[start : start + BATCH_SIZE], result)
         if dry_run:
             transaction.set_rollback(True)
     result.imported = not dry_run
     return result
 
 
-class _Upsert:
-    """INSERT ... ON CONFLICT (public_id) DO UPDATE, many rows a statement.
+def _upsert(rows: list[dict], result: ImportResult) -> None:
+    """Write the new and changed rows of one batch; count them and the unchanged."""
+    existing = _existing([values["public_id"] for values in rows])
+    with_status, keeping_status = [], []
+    for values in rows:
+        old = existing.get(values["public_id"])
+        if old is None:
+            result.created += 1
+            with_status.append(values)
+            continue
+        in_call = old["status"] == Status.CONNECTING
+        if in_call and values["status"] != old["status"]:
+            result.kept_in_call += 1
+            values["status"] = old["status"]
+        if all(values[name] == old[name] for name in _COMPARED):
+            # Not rewritten: its updated_at stays, so the dashboard has nothing to fetch.
+            result.unchanged += 1
+            continue
+        result.updated += 1
+        (keeping_status if in_call else with_status).append(values)
+    _write(with_status, UPSERT_FIELDS)
+    # Status left out of the update: the row's own status stands whatever happens meanwhile.
+    _write(keeping_status, [name for name in UPSERT_FIELDS if name != "status"])
 
-    Hand-written because the ORM's bulk_create spent two thirds of an import
-    building SQL, and it cannot skip rows that did not change: here an existing
-    row is rewritten only when the file changes it, so a repeated import leaves
-    rows, their updated_at and the dashboard alone. SQLite takes the rows as
-    VALUES; PostgreSQL as one array per column through UNNEST (as Django's own
-    bulk_create does there), so the statement stays small however many rows.
+
+def _existing(public_ids: list[str]) -> dict[str, dict]:
+    """{public_id: the stored row's compared fields} of those present.
+
+    Locked until the import commits, so no call or supervisor changes a status
+    between this read and the write (SQLite: the import holds the write lock).
     """
+    rows = (
+        Transaction.objects.filter(public_id__in=public_ids)
+        .select_for_update()
+        .order_by("pk")
+        .values("public_id", *_COMPARED)
+    )
+    return {row["public_id"]: row for row in rows}
 
-    def __init__(self, connection, now):
-        self.connection = connection
-        self.unnest = connection.vendor == "postgresql"
-        meta = Transaction._meta
-        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
-        # Columns the file does not give get their model default (the timestamps: now).
-        self.defaults = {
-            f.attname: f.get_db_prep_save(
-                now if f.attname in ("created_at", "updated_at") else f.get_default(), connection
-            )
-            for f in self.fields
-        }
-        self.prepare = {f.attname: self._preparer(f, connection) for f in self.fields}
-        if self.unnest:
-            self.batch_size = BATCH_SIZE * 5
-        else:
-            most = connection.features.max_query_params or 10_000
-            self.batch_size = max(1, min(BATCH_SIZE, most // len(self.fields)))
 
-        qn = connection.ops.quote_name
-        table = qn(meta.db_table)
-        compared = [meta.get_field(name).column for name in UPSERT_FIELDS if name != "updated_at"]
-        # Only quoted names from the model go into the SQL; every value is a parameter.
-        columns = ", ".join(qn(f.column) for f in self.fields)
-        self.head = f"INSERT INTO {table} ({columns}) "
-        self.one_row = f"({', '.join(['%s'] * len(self.fields))})"
-        self.arrays = ", ".join(
-            f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in self.fields
+def _write(rows: list[dict], update_fields: list[str]) -> None:
+    if rows:
+        Transaction.objects.bulk_create(
+            [Transaction(**values) for values in rows],
+            update_conflicts=True,
+            unique_fields=["public_id"],
+            update_fields=update_fields,
         )
-        new = {c: f"excluded.{qn(c)}" for c in [*compared, "updated_at"]}
-        # A row in a call keeps its status: the call's outcome is written only over
-        # "Connecting" (a conditional update), so a status from the file would lose it.
-        status = qn(meta.get_field("status").column)
-        new[meta.get_field("status").column] = (
-            f"CASE WHEN {table}.{status} = %s THEN {table}.{status} ELSE excluded.{status} END"
-        )
-        self.tail = (
-            f" ON CONFLICT ({qn(meta.get_field('public_id').column)}) DO UPDATE SET "
-            + ", ".join(f"{qn(c)} = {new[c]}" for c in [*compared, "updated_at"])
-            + " WHERE "
-            + " OR ".join(f"{table}.{qn(c)} <> {new[c]}" for c in compared)
-            # Inserted and changed rows come back: true for the inserted ones (this run's
-            # created_at), false for the changed ones.
-            + f" RETURNING {qn(meta.get_field('created_at').column)} = %s"
-        )
-        # The tail's parameters: "Connecting" in SET and in WHERE, then created_at.
-        self.tail_params = [Status.CONNECTING, Status.CONNECTING]
-
-    @staticmethod
-    def _preparer(f, connection):
-        if isinstance(f, CharField):
-            return None  # text is sent as it is
-        # parse_amount and parse_date already give an exact Decimal that fits the
-        # column and a date: skip the fields' own re-conversion, only adapt them.
-        if isinstance(f, DecimalField):
-            return lambda value, connection: connection.ops.adapt_decimalfield_value(
-                value, f.max_digits, f.decimal_places
-            )
-        if type(f) is DateField:
-            return lambda value, connection: connection.ops.adapt_datefield_value(value)
-        return f.get_db_prep_save
-
-    def _values(self, row):
-        for f in self.fields:
-            if f.attname not in row:
-                yield self.defaults[f.attname]
-            elif prepare := self.prepare[f.attname]:
-                yield prepare(row[f.attname], self.connection)
-            else:
-                yield row[f.attname]
-
-    def __call__(self, rows: list[dict]) -> tuple[int, int]:
-        """Write `rows`; return how many were (inserted, changed)."""
-        values = [list(self._values(row)) for row in rows]
-        if self.unnest:
-            sql = f"{self.head}SELECT * FROM UNNEST({self.arrays}){self.tail}"  # noqa: S608
-            params = [list(column) for column in zip(*values, strict=True)]
-        else:
-            sql = f"{self.head}VALUES {', '.join([self.one_row] * len(rows))}{self.tail}"
-            params = [value for row in values for value in row]
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *self.tail_params, self.defaults["created_at"]])
-            written = [bool(inserted) for (inserted,) in cursor.fetchall()]
-        inserted = sum(written)
-        return inserted, len(written) - inserted
 
 
 def seed_row(txn) -> dict:
