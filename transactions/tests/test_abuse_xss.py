@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from transactions.models import AuditEntry, CallAttempt, CallEvent, Status, Transaction
 
@@ -32,6 +33,7 @@ def poisoned(make_transaction, sam):
         error_code="21211",
         error_message="Twilio says " + XSS,
         outcome="failed",
+        ended_at=timezone.now(),
     )
     CallEvent.objects.create(call=call, kind=CallEvent.Kind.ANSWER, step="0", speech_result=XSS)
     AuditEntry.objects.create(

@@ -37,6 +37,7 @@ def test_it_shows_every_call_with_its_conversation(analyst_client, alice, txn):
         twilio_status="failed",
         error_code="21211",
         error_message="Twilio rejected the number",
+        ended_at=timezone.now(),
     )
     second = CallAttempt.objects.create(
         transaction=txn,

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from transactions.models import CallAttempt, QueueState, Status
+from transactions.models import CallAttempt, CallTrigger, QueueState, Status
+from transactions.templatetags.dashboard import status_label
 
 HTMX = {"HX-Request": "true"}
 
@@ -239,17 +240,25 @@ def test_a_row_shows_the_latest_call_failure(analyst_client, make_transaction):
 
 def test_a_later_successful_call_hides_the_old_failure(analyst_client, make_transaction):
     t = make_transaction(status=Status.NOT_ANSWERED)
-    CallAttempt.objects.create(transaction=t, error_code="21211", error_message="Rejected")
-    CallAttempt.objects.create(transaction=t, twilio_status="no-answer")
+    ended = timezone.now()
+    CallAttempt.objects.create(
+        transaction=t, error_code="21211", error_message="Rejected", ended_at=ended
+    )
+    CallAttempt.objects.create(transaction=t, twilio_status="no-answer", ended_at=ended)
     page = analyst_client.get("/").content.decode()
     assert "Rejected (21211)" not in page
 
 
 def test_a_row_called_many_times_shows_its_latest_calls_failure(analyst_client, make_transaction):
     t = make_transaction(status=Status.DISCONNECTED)
-    CallAttempt.objects.create(transaction=t, error_code="21211", error_message="Newest")
+    ended = timezone.now()
+    CallAttempt.objects.create(
+        transaction=t, error_code="21211", error_message="Newest", ended_at=ended
+    )
     for n in range(20):
-        CallAttempt.objects.create(transaction=t, error_code="13224", error_message=f"Older {n}")
+        CallAttempt.objects.create(
+            transaction=t, error_code="13224", error_message=f"Older {n}", ended_at=ended
+        )
     # The latest by when it was placed, not by id (an id says nothing of time).
     CallAttempt.objects.exclude(error_message="Newest").update(
         created_at=timezone.now() - timedelta(hours=1)
@@ -308,3 +317,104 @@ def test_a_page_costs_the_same_queries_whatever_its_rows_hold(
     with django_assert_num_queries(len(one_row.captured_queries)):
         page = analyst_client.get("/").content.decode()
     assert page.count('class="row-fail"') == 31
+
+
+def _scheduled(make_transaction, n, **fields):
+    """A row waiting for an automatic call: every other one a third try, the others bulk."""
+    retry = n % 2 == 0
+    return make_transaction(
+        public_id=f"SCH{n:02d}",
+        queue_state=QueueState.SCHEDULED,
+        queue_trigger=CallTrigger.RETRY if retry else CallTrigger.BULK,
+        queue_call_number=2 if retry else None,
+        queue_call_total=3 if retry else None,
+        next_call_at=timezone.now() + timedelta(hours=1),
+        **fields,
+    )
+
+
+def test_a_page_of_fifty_scheduled_rows_takes_a_few_queries(
+    analyst_client, make_transaction, django_assert_max_num_queries
+):
+    for n in range(50):
+        row = _scheduled(make_transaction, n, needs_review=n % 5 == 0)
+        if n % 3 == 0:
+            CallAttempt.objects.create(transaction=row, ended_at=timezone.now(), error_code="21211")
+        elif n % 7 == 0:
+            CallAttempt.objects.create(transaction=row)  # on the line
+    # Session, user, two permission queries, the status tally, the review count, the page.
+    with django_assert_max_num_queries(7):
+        page = analyst_client.get("/").content.decode()
+    assert page.count('class="txn ') == 50
+    assert page.count(">Retry 2 of 3 at ") == 25
+    assert page.count(">Scheduled at ") == 25
+    assert page.count('class="tag tag-review"') == 10
+    assert page.count('class="row-fail"') == 17
+    assert page.count('<span class="badge-line">☎ On the line</span>') == 5
+
+
+def test_a_row_shows_its_retry_from_the_queue_columns(analyst_client, make_transaction):
+    due = timezone.now() + timedelta(days=2)  # not today anywhere: the label shows the day
+    make_transaction(
+        public_id="RETRY",
+        queue_state=QueueState.SCHEDULED,
+        queue_trigger=CallTrigger.RETRY,
+        queue_call_number=2,
+        queue_call_total=3,
+        next_call_at=due,
+    )
+    page = analyst_client.get("/").content.decode()
+    local = timezone.localtime(due)
+    assert f">Retry 2 of 3 at {local:%-d %b %H:%M}</span>" in page
+
+
+def test_a_row_that_needs_review_says_so_beside_its_status(analyst_client, make_transaction):
+    make_transaction(public_id="FLAG", status=Status.RESOLVED, needs_review=True)
+    make_transaction(public_id="CALM", status=Status.RESOLVED)
+    page = analyst_client.get("/").content.decode()
+    flagged = _row_of(page, "FLAG")
+    assert '<span class="badge-text">Resolved</span>' in flagged
+    assert "Needs review</span>" in flagged
+    assert 'class="txn status-resolved needs-review"' in flagged
+    assert "Needs review</span>" not in _row_of(page, "CALM")
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.NOT_ANSWERED, Status.FRAUD])
+def test_a_row_on_the_line_says_so_and_offers_no_call(analyst_client, make_transaction, status):
+    busy = make_transaction(public_id="BUSY", status=status)
+    CallAttempt.objects.create(transaction=busy, call_sid="CA" + "5" * 32)
+    make_transaction(public_id="FREE", status=status)
+    page = analyst_client.get("/").content.decode()
+    row = _row_of(page, "BUSY")
+    assert 'hx-post="/call/BUSY"' not in row
+    assert "<button" not in row.split('class="c-status"')[1]
+    assert f'<span class="badge-text">{status_label(status)}</span>' in row
+    assert '<span class="badge-line">☎ On the line</span>' in row
+    assert 'aria-busy="true"' in row
+    assert 'hx-post="/call/FREE"' in page
+
+
+def test_a_call_that_ended_gives_the_call_button_back(analyst_client, make_transaction):
+    t = make_transaction(public_id="ENDED", status=Status.NOT_ANSWERED)
+    CallAttempt.objects.create(transaction=t, ended_at=timezone.now())
+    page = analyst_client.get("/").content.decode()
+    assert 'hx-post="/call/ENDED"' in page
+    assert "On the line" not in page
+
+
+def test_resolved_rows_are_never_call_buttons_even_when_flagged(analyst_client, make_transaction):
+    make_transaction(public_id="DONE", status=Status.RESOLVED, needs_review=True)
+    page = analyst_client.get("/").content.decode()
+    assert 'hx-post="/call/DONE"' not in page
+
+
+def test_cells_are_aligned_by_their_class(analyst_client, txn):
+    page = analyst_client.get("/").content.decode()
+    row = _row_of(page, "TXN001")
+    assert '<td class="c-amount num">₹2,350.10</td>' in row
+    assert '<th scope="col" class="c-amount" aria-sort="none">' in page
+
+
+def _row_of(page, public_id):
+    start = page.index(f'<tr id="row-{public_id}"')
+    return page[start : page.index("</tr>", start)]

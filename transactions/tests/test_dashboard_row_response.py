@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from transactions.models import AuditEntry, Status
+from transactions.models import AuditEntry, CallAttempt, Status
 from transactions.views.dashboard import row_response
 
 HTMX = {"HX-Request": "true"}
@@ -60,9 +60,12 @@ def test_a_valid_phone_through_htmx_shows_the_normalised_number(analyst_client, 
 
 
 def test_a_conflicting_call_shows_the_reason_on_the_row(analyst_client, make_transaction):
-    make_transaction(public_id="BUSY", status=Status.CONNECTING)
+    busy = make_transaction(public_id="BUSY", status=Status.FRAUD)
+    CallAttempt.objects.create(transaction=busy, call_sid="CA" + "7" * 32)  # on the line
     response = analyst_client.post(reverse("voiceflow:call", args=["BUSY"]), headers=HTMX)
     page = response.content.decode()
     assert response.status_code == 409
-    assert 'class="row-msg error"' in page
+    assert '<p class="row-msg error" role="alert">A call to BUSY is' in page
     assert 'id="row-BUSY"' in page
+    assert "On the line" in page
+    assert "hx-post" not in page.split('class="c-status"')[1]  # no call button in the answer

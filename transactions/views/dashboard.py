@@ -4,7 +4,6 @@ Every fragment is a partial of one template (Django's {% partialdef %}): the
 page includes it, htmx asks for it alone ("page.html#name").
 """
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -12,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
-from django.db import connections
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from transactions import indexed
 from transactions.csv_export import csv_download
-from transactions.models import Status, Transaction
+from transactions.models import MANUAL_STATUSES, Status, Transaction
 from transactions.templatetags.dashboard import STATUS_DISPLAY, row_version
 
 VIEW = "transactions.view_transaction"
@@ -40,8 +38,8 @@ POLL_OVERLAP = timedelta(seconds=10)
 # 204 without a session check answers only someone logged in minutes ago.
 POLL_SALT = "dashboard-poll"
 POLL_TOKEN_MAX_AGE = 10 * 60
-# A manual status may be anything but Connecting: only placing a call sets that.
-MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
+# The parameters that say which rows the analyst looks at (kept in links, the poll, the export).
+VIEW_PARAMS = ("q", "status", "sort", "page")
 
 # ?sort= value → ORDER BY; each one ends in a unique column so pages never overlap.
 SORTS = {
@@ -85,39 +83,6 @@ def _query_string(params, **changes) -> str:
     return "?" + urlencode(kept) if kept else "?"
 
 
-def with_row_data(txns) -> list:
-    """The transactions (evaluated) with what a row shows beyond them: the latest call's failure.
-
-    One query for all of them, on the (transaction, -created_at) index. Raw
-    SQL: built by the ORM, the correlated subquery and the IN (...) of fifty
-    ids cost more than the whole page; here the SQL is constant, the ids its
-    parameters.
-    """
-    txns = list(txns)
-    if not txns:
-        return txns
-    connection = connections[txns[0]._state.db or Transaction.objects.db]
-    with connection.cursor() as cursor:
-        cursor.execute(_LATEST_CALLS_SQL % ", ".join(["%s"] * len(txns)), [t.pk for t in txns])
-        failed = {txn_id: (code, message) for txn_id, code, message in cursor.fetchall()}
-    for t in txns:
-        t.last_error_code, t.last_error_message = failed.get(t.pk, ("", ""))
-    return txns
-
-
-# The latest call of each of some transactions, when it failed (see with_row_data).
-# Each one is found at the top of the (transaction, -created_at) index: a row
-# called a hundred times costs what a row called once does.
-# CallAttempt's table and columns (a test compares them with the model's).
-_LATEST_CALLS_SQL = (
-    "SELECT transaction_id, error_code, error_message FROM transactions_callattempt"
-    " WHERE id IN (SELECT (SELECT id FROM transactions_callattempt AS later"
-    " WHERE later.transaction_id = txn.id ORDER BY later.created_at DESC, later.id DESC LIMIT 1)"
-    " FROM transactions_transaction AS txn WHERE txn.id IN (%s))"
-    " AND (error_code <> '' OR error_message <> '')"
-)
-
-
 def _filtered(params):
     """(transactions matching the search, the same narrowed to the status filter and sorted,
     the search's status counts when its one index search listed them, else None)."""
@@ -132,6 +97,7 @@ def _filtered(params):
 def _counts(params, searched, known=None) -> dict:
     counts = dict.fromkeys(Status.values, 0)
     counts.update(searched.status_counts() if known is None else known)
+    total = sum(counts.values())
     items = [
         {
             "status": status,
@@ -146,8 +112,8 @@ def _counts(params, searched, known=None) -> dict:
     ]
     return {
         "counts": items,
-        "counts_signature": _counts_signature(items),
-        "total": sum(counts.values()),
+        "counts_signature": ",".join(str(c["n"]) for c in items),
+        "total": total,
         "by_status": counts,
         "all_url": _query_string(params, status="", page=1),
     }
@@ -210,11 +176,10 @@ def dashboard(request):
         return HttpResponseBadRequest(str(e))
     searched, shown, known = _filtered(params)
     counts = _counts(params, searched, known)
-    paginator = Paginator(shown, PAGE_SIZE)
+    paginator = Paginator(shown.with_call_info(), PAGE_SIZE)
     # The status counts already say how many rows the view has: no COUNT(*).
     paginator.count = counts["by_status"][params["status"]] if params["status"] else counts["total"]
     page_obj = paginator.get_page(params["page"])
-    page_obj.object_list = with_row_data(page_obj.object_list)
     params["page"] = page_obj.number
     ctx = {
         **params,
@@ -249,23 +214,16 @@ def dashboard(request):
 
 # `shown` is "ID.version~ID.version": characters a URL carries as they are, so
 # the quiet poll's query string decodes without a percent-escape (ids never
-# hold "." or "~"). Pages loaded before this format send "ID:version,…".
-_SHOWN_ITEMS = re.compile(r"[~,]")
-
-
+# hold "." or "~").
 def _parse_shown(raw) -> dict[str, int | None]:
     """ "ID.version~ID.version" (the rows on screen and what they show) → {id: version}."""
     shown = {}
-    for item in _SHOWN_ITEMS.split(raw, maxsplit=PAGE_SIZE * 2)[: PAGE_SIZE * 2]:
-        public_id, _, version = item.replace(":", ".").partition(".")
+    for item in raw.split("~", PAGE_SIZE * 2)[: PAGE_SIZE * 2]:
+        public_id, _, version = item.partition(".")
         if public_id:
             # A version is a microsecond timestamp; anything else is no version.
             shown[public_id] = int(version) if version.isdigit() and len(version) <= 20 else None
     return shown
-
-
-def _counts_signature(counts) -> str:
-    return ",".join(str(c["n"]) for c in counts)
 
 
 @require_GET
@@ -286,26 +244,10 @@ def rows(request):
             _, since, expired = _read_token(request.GET.get("since"))
         except BadParams:
             expired = True  # the full path says why, after login
-        if not expired and not _changed_since(since):
+        # Served by txn_updated_idx.
+        if not expired and not Transaction.objects.changed_since(since).exists():
             return HttpResponse(status=204)
     return _changed_rows(request)
-
-
-def _changed_since(since) -> bool:
-    """Transaction.objects.changed_since(since).exists(), without the ORM.
-
-    The quiet poll is the dashboard's most frequent request and this query
-    its only work: building it through the ORM cost more than running it.
-    Served by the updated_at index (txn_updated_idx).
-    """
-    connection = connections[Transaction.objects.db]
-    with connection.cursor() as cursor:
-        cursor.execute(_CHANGED_SINCE_SQL, [connection.ops.adapt_datetimefield_value(since)])
-        return cursor.fetchone() is not None
-
-
-# Transaction's table and updated_at column (a test compares them with the model's).
-_CHANGED_SINCE_SQL = "SELECT 1 FROM transactions_transaction WHERE updated_at > %s LIMIT 1"
 
 
 @login_required
@@ -314,10 +256,10 @@ def _changed_rows(request):
     """The poll's answer with data; an old but authentic token of this user still counts."""
     if not request.htmx:
         # A person who opens the poll's URL gets the dashboard it belongs to.
-        view = {k: v for k, v in request.GET.items() if k in ("q", "status", "sort", "page")}
+        view = {k: v for k, v in request.GET.items() if k in VIEW_PARAMS}
         return redirect(reverse("dashboard") + _query_string(view).rstrip("?"))
     try:
-        user_id, since, expired = _read_token(request.GET.get("since"))
+        user_id, since, _ = _read_token(request.GET.get("since"))
         params = _view_params(request.GET)
     except BadParams as e:
         return HttpResponseBadRequest(str(e))
@@ -327,15 +269,14 @@ def _changed_rows(request):
         response["HX-Refresh"] = "true"
         return response
     now = timezone.now()
+    # Here something changed since the token (rows() asked), or the token expired, or
+    # the page holds rows it could not update (`stale`): every case has an answer.
     stale = {i for i in request.GET.get("stale", "").split(",") if i}
-    if not stale and not expired and not Transaction.objects.changed_since(since).exists():
-        return HttpResponse(status=204)
-
     shown = _parse_shown(request.GET.get("shown", ""))
-    candidates = with_row_data(
-        Transaction.objects.filter(public_id__in=list(shown)).filter(
-            Q(updated_at__gt=since) | Q(public_id__in=list(stale))
-        )
+    candidates = (
+        Transaction.objects.with_call_info()
+        .filter(public_id__in=list(shown))
+        .filter(Q(updated_at__gt=since) | Q(public_id__in=list(stale)))
     )
     changed = [
         t
@@ -346,8 +287,9 @@ def _changed_rows(request):
     new_rows = []
     if str(params["page"]) == "1":
         # New transactions in this view go on top of the first page.
-        new_rows = with_row_data(
-            in_view.changed_since(since)
+        new_rows = (
+            in_view.with_call_info()
+            .changed_since(since)
             .filter(created_at__gt=since)
             .exclude(public_id__in=list(shown))[:PAGE_SIZE]
         )
@@ -373,8 +315,7 @@ def row_response(request, txn, *, message="", error_field="", status=200):
     again from the database, so it shows what is stored: after a rejected
     phone, the old number.
     """
-    fresh = Transaction.objects.filter(pk=txn.pk).first() or txn
-    with_row_data([fresh])
+    fresh = Transaction.objects.with_call_info().filter(pk=txn.pk).first() or txn
     ctx = {
         "t": fresh,
         "message": message,
@@ -388,8 +329,7 @@ def row_response(request, txn, *, message="", error_field="", status=200):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def transaction_detail(request, public_id):
-    txn = get_object_or_404(Transaction, public_id=public_id)
-    with_row_data([txn])
+    txn = get_object_or_404(Transaction.objects.with_call_info(), public_id=public_id)
     calls = txn.calls.select_related("placed_by").prefetch_related("events")
     ctx = {
         "t": txn,
