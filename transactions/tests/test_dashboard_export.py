@@ -63,3 +63,13 @@ def test_a_large_export_is_streamed_whole_across_its_reads(supervisor_client, ma
     assert response.streaming
     rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [r["id"] for r in rows] == [f"T{n:04d}" for n in range(4500)]
+
+
+def test_it_exports_only_the_rows_that_need_review_when_asked(supervisor_client, make_transaction):
+    make_transaction(public_id="FLAG", status=Status.RESOLVED, needs_review=True)
+    make_transaction(public_id="CALM", status=Status.RESOLVED)
+
+    response = supervisor_client.get(URL, {"review": "1"})
+
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
+    assert [r["id"] for r in rows] == ["FLAG"]

@@ -379,6 +379,58 @@ def test_a_row_that_needs_review_says_so_beside_its_status(analyst_client, make_
     assert "Needs review</span>" not in _row_of(page, "CALM")
 
 
+def test_the_review_filter_shows_only_rows_that_need_review(analyst_client, make_transaction):
+    make_transaction(
+        public_id="FLAG1", client_name="Meera", status=Status.RESOLVED, needs_review=True
+    )
+    make_transaction(public_id="FLAG2", client_name="Arjun", status=Status.FRAUD, needs_review=True)
+    make_transaction(public_id="CALM", client_name="Meera", status=Status.RESOLVED)
+    response = analyst_client.get("/", {"review": "1"})
+    page = response.content.decode()
+    assert "row-FLAG1" in page and "row-FLAG2" in page and "row-CALM" not in page
+    counts = {c["status"]: c["n"] for c in response.context["counts"]}
+    assert (counts[Status.RESOLVED], counts[Status.FRAUD], response.context["total"]) == (1, 1, 2)
+    assert "Showing 1–2 of 2 that need review." in page
+
+    # With a search and a status: all three narrow the rows.
+    response = analyst_client.get("/", {"review": "1", "q": "Meera", "status": Status.RESOLVED})
+    page = response.content.decode()
+    assert "row-FLAG1" in page and "row-FLAG2" not in page and "row-CALM" not in page
+    assert response.context["total"] == 1
+
+
+def test_the_review_toggle_counts_the_rows_and_keeps_the_view(analyst_client, make_transaction):
+    make_transaction(client_name="Meera", needs_review=True, status=Status.FRAUD)
+    make_transaction(client_name="Meera", needs_review=True, status=Status.RESOLVED)
+    make_transaction(client_name="Arjun", needs_review=True, status=Status.FRAUD)
+    make_transaction(client_name="Meera")
+    page = analyst_client.get("/", {"q": "Meera", "sort": "amount"}).content.decode()
+    on = "?q=Meera&amp;review=1&amp;sort=amount"
+    assert f'<a href="{on}" hx-get="{on}" class="count count-review"' in page
+    assert '<span class="count-label">Needs review</span> <span class="count-n">2</span>' in page
+
+    page = analyst_client.get("/", {"q": "Meera", "review": "1"}).content.decode()
+    # On: it turns itself off, and the status filters keep it.
+    assert (
+        '<a href="?q=Meera" hx-get="?q=Meera" class="count count-review active" aria-current="true"'
+        in page
+    )
+    assert 'href="?q=Meera&amp;status=Mark+As+Fraud&amp;review=1"' in page
+    assert '<input type="hidden" name="review" value="1" form="search">' in page
+
+
+def test_the_poll_and_the_export_keep_the_review_filter(supervisor_client, txn):
+    response = supervisor_client.get("/", {"review": "1", "q": "Asha"})
+    assert "review=1" in response.context["poll_url"]
+    assert 'href="/export.csv?q=Asha&amp;review=1"' in response.content.decode()
+
+
+def test_it_rejects_a_bad_review_value(analyst_client):
+    response = analyst_client.get("/", {"review": "yes"})
+    assert response.status_code == 400
+    assert "review must be 1" in response.content.decode()
+
+
 @pytest.mark.parametrize("status", [Status.PENDING, Status.NOT_ANSWERED, Status.FRAUD])
 def test_a_row_on_the_line_says_so_and_offers_no_call(analyst_client, make_transaction, status):
     busy = make_transaction(public_id="BUSY", status=status)

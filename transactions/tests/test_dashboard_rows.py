@@ -334,3 +334,34 @@ def _scheduled(make_transaction, n):
         queue_call_total=3 if retry else None,
         next_call_at=timezone.now() + timedelta(hours=1),
     )
+
+
+def test_a_row_flagged_for_review_updates_the_toggles_count(
+    analyst_client, alice, make_transaction
+):
+    t = make_transaction(public_id="FLAG", status=Status.FRAUD)
+    since = _quiet_since_an_hour(alice)
+    on_screen = shown(t)
+    before = poll(analyst_client, since, shown=on_screen, stale="FLAG")  # the page's counts
+    t.record_answer(authorized=True)  # a later call: "yes, that was me"
+
+    response = poll(
+        analyst_client, since, shown=on_screen, counts=before.context["counts_signature"]
+    )
+    page = response.content.decode()
+    assert '<nav id="counts"' in page
+    assert '<span class="count-label">Needs review</span> <span class="count-n">1</span>' in page
+    row = page[page.index('id="row-FLAG"') :]
+    assert '<span class="badge-text">Fraud</span>' in row
+    assert "Needs review</span>" in row
+
+
+def test_the_poll_of_the_review_view_adds_only_new_rows_that_need_review(
+    analyst_client, alice, make_transaction
+):
+    since = _quiet_since_an_hour(alice)
+    make_transaction(public_id="NEWFLAG", needs_review=True, status=Status.FRAUD)
+    make_transaction(public_id="NEWCALM")
+    page = poll(analyst_client, since, review="1").content.decode()
+    assert 'id="row-NEWFLAG"' in page
+    assert "row-NEWCALM" not in page
