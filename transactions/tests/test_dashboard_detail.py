@@ -1,9 +1,19 @@
 """GET /t/<id> : one transaction's calls, conversation and manual changes."""
 
+from datetime import timedelta
+
 from django.urls import reverse
 from django.utils import timezone
 
-from transactions.models import AuditEntry, CallAttempt, CallEvent, Status
+from transactions.models import (
+    AuditEntry,
+    CallAttempt,
+    CallEvent,
+    CallTrigger,
+    QueueState,
+    Status,
+    Transaction,
+)
 
 
 def url(public_id="TXN001"):
@@ -104,3 +114,47 @@ def test_supervisors_see_the_status_form(supervisor_client, txn):
     page = supervisor_client.get(url()).content.decode()
     assert f'action="{reverse("transaction_set_status", args=["TXN001"])}"' in page
     assert '<option value="Connecting"' not in page
+
+
+def test_a_row_that_needs_review_explains_the_contradiction(analyst_client, txn):
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.FRAUD, needs_review=True)
+    ended = timezone.now()
+    first = CallAttempt.objects.create(transaction=txn, outcome="denied", ended_at=ended)
+    CallAttempt.objects.create(transaction=txn, outcome="confirmed", ended_at=ended)
+    CallAttempt.objects.filter(pk=first.pk).update(created_at=ended - timedelta(hours=2))
+
+    page = analyst_client.get(url()).content.decode()
+    notice = page[page.index('id="review-notice"') : page.index("</section>")]
+    assert "contradicts this row's verdict, <b>Fraud</b>" in notice
+    # Every call's outcome, oldest first.
+    assert notice.index("Customer denied (fraud)") < notice.index("Customer confirmed")
+    assert "A supervisor decides: setting the status" in notice
+    assert "clears “Needs review”" in notice
+
+
+def test_supervisors_are_told_setting_the_status_clears_the_review(supervisor_client, txn):
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.RESOLVED, needs_review=True)
+    page = supervisor_client.get(url()).content.decode()
+    assert "Set the status below, to this verdict or another" in page
+    assert "cancels automatic calls and clears “Needs review”." in page
+
+
+def test_a_row_without_contradiction_has_no_review_notice(analyst_client, txn):
+    assert 'id="review-notice"' not in analyst_client.get(url()).content.decode()
+
+
+def test_it_shows_a_call_on_the_line_and_the_planned_retry(analyst_client, txn):
+    CallAttempt.objects.create(transaction=txn, call_sid="CA" + "3" * 32)
+    Transaction.objects.filter(pk=txn.pk).update(
+        queue_state=QueueState.SCHEDULED,
+        queue_trigger=CallTrigger.RETRY,
+        queue_call_number=2,
+        queue_call_total=3,
+        next_call_at=timezone.now() + timedelta(days=2),
+    )
+    page = analyst_client.get(url()).content.decode()
+    assert (
+        '<span class="badge-text">Pending</span> <span class="badge-line">☎ On the line</span>'
+        in page
+    )
+    assert ">Retry 2 of 3 at " in page

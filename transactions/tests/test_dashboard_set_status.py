@@ -4,7 +4,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import PASSWORD
-from transactions.models import AuditEntry, Status
+from transactions.models import AuditEntry, Status, Transaction
 
 
 def url(public_id="TXN001"):
@@ -74,3 +74,24 @@ def test_it_needs_the_csrf_token(sam, txn):
     assert client.post(url(), {"status": Status.FRAUD}).status_code == 403
     txn.refresh_from_db()
     assert txn.status == Status.PENDING
+
+
+def test_setting_the_same_status_clears_the_review_and_says_so(supervisor_client, sam, txn):
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.FRAUD, needs_review=True)
+    response = supervisor_client.post(url(), {"status": Status.FRAUD}, follow=True)
+    txn.refresh_from_db()
+    assert (txn.status, txn.needs_review) == (Status.FRAUD, False)
+    page = response.content.decode()
+    assert "Status set to Fraud; the row no longer needs review." in page
+    assert 'id="review-notice"' not in page
+    assert AuditEntry.objects.get().field == "needs_review"
+
+
+def test_an_htmx_status_clears_the_word_on_the_row(supervisor_client, txn):
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.FRAUD, needs_review=True)
+    response = supervisor_client.post(
+        url(), {"status": Status.RESOLVED}, headers={"HX-Request": "true"}
+    )
+    page = response.content.decode()
+    assert "Status set to Resolved; the row no longer needs review." in page
+    assert "Needs review" not in page

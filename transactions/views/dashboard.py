@@ -387,13 +387,22 @@ def set_status(request, public_id):
             return row_response(request, txn, message=text, error_field="status", status=400)
         messages.error(request, text)
         return redirect("transaction_detail", public_id=txn.public_id)
+    flagged = txn.needs_review
     changed = txn.set_status_by(request.user, new_status, source="dashboard")
-    label = STATUS_DISPLAY[new_status][1]
-    text = f"Status set to {label}." if changed else f"The status already was {label}."
+    text = _status_set_message(new_status, changed, flagged)
     if request.htmx:
         return row_response(request, txn, message=text)
     messages.success(request, text)
     return redirect("transaction_detail", public_id=txn.public_id)
+
+
+def _status_set_message(new_status, changed, flagged) -> str:
+    label = STATUS_DISPLAY[new_status][1]
+    if not changed:
+        return f"The status already was {label}."
+    if flagged:
+        return f"Status set to {label}; the row no longer needs review."
+    return f"Status set to {label}."
 
 
 @require_GET
