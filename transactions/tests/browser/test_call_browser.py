@@ -109,16 +109,26 @@ def test_a_refused_call_says_why_on_the_row(new_page, alice, make_transaction):
 def test_calling_about_a_fraud_row_asks_first(new_page, alice, make_transaction):
     txn = make_transaction(public_id="TXN601", phone="+14155550110", status=Status.FRAUD)
     page = new_page(alice)
+    calls = []
+    page.on("request", lambda request: "/call/" in request.url and calls.append(request.url))
     page.goto("/")
     badge = page.locator("#row-TXN601 button.badge")
 
     page.once("dialog", lambda dialog: dialog.dismiss())
     badge.click()
-    page.wait_for_timeout(300)
+    # A poll sent after the click has come back: a call request would have been sent before it.
+    with page.expect_request(lambda request: "/rows?" in request.url) as poll:
+        pass
+    poll.value.response()
+    assert calls == []
     assert not CallAttempt.objects.filter(transaction=txn).exists()
     expect(page.locator("#row-TXN601 .badge-text")).to_have_text("Fraud")
 
     page.once("dialog", lambda dialog: dialog.accept())
     badge.click()
-    expect(page.locator("#row-TXN601 .badge-text")).to_have_text("Connecting")
+    # The row keeps its verdict while it is called again, and is no button meanwhile.
+    row = page.locator("#row-TXN601")
+    expect(row.locator(".badge-line")).to_have_text("☎ On the line")
+    expect(row.locator(".badge-text")).to_have_text("Fraud")
+    expect(row.locator("button.badge")).to_have_count(0)
     assert CallAttempt.objects.filter(transaction=txn).count() == 1

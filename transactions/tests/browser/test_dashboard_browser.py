@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from transactions.models import AuditEntry, Status
+from transactions.models import AuditEntry, CallAttempt, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +76,7 @@ def test_a_phone_is_edited_in_place(new_page, alice, txn):
     phone.fill("+91 98765 4321")
     txn.refresh_from_db()
     txn.set_status_by(alice, Status.NOT_ANSWERED)
-    page.wait_for_timeout(2200)  # two polls
+    _wait_for_polls(page, 2)
     expect(phone).to_have_value("+91 98765 4321")
     expect(page.locator("#row-TXN001")).to_have_attribute("data-stale", "1")
     phone.type("1")
@@ -135,6 +136,75 @@ def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown(new_page, alice,
     with page.expect_request("**/rows?**", timeout=500):
         page.evaluate(SHOW)
     assert "shown=TXN001" in polls[-1]
+
+
+def test_a_row_that_needs_review_says_so_and_the_filter_finds_it(new_page, alice, make_transaction):
+    make_transaction(public_id="TXN701", client_name="Meera Pillai", status=Status.RESOLVED)
+    later = make_transaction(public_id="TXN702", client_name="Meera Iyer", status=Status.FRAUD)
+    make_transaction(public_id="TXN703", client_name="Karan Malhotra", needs_review=True)
+    page = new_page(alice)
+    page.goto("/")
+    expect(page.locator("#row-TXN703 .tag-review")).to_contain_text("Needs review")
+    expect(page.locator("#row-TXN702 .tag-review")).to_have_count(0)
+    toggle = page.locator("#counts .count-review")
+    expect(toggle.locator(".count-n")).to_have_text("1")
+
+    # A later call's "yes, that was me" contradicts the fraud verdict: the row says so live.
+    later.record_answer(authorized=True)
+    expect(page.locator("#row-TXN702 .tag-review")).to_contain_text("Needs review")
+    expect(page.locator("#row-TXN702 .badge-text")).to_have_text("Fraud")
+    expect(toggle.locator(".count-n")).to_have_text("2")
+
+    toggle.click()
+    expect(page).to_have_url(re.compile(r"/\?review=1$"))
+    expect(page.locator("#rows tr[data-id]")).to_have_count(2)
+    expect(page.locator("#row-TXN701")).to_have_count(0)
+    expect(page.locator("#counts .count-review")).to_have_attribute("aria-current", "true")
+
+    # The search keeps the filter.
+    page.locator("#q").press_sequentially("Meera", delay=20)
+    expect(page).to_have_url(re.compile(r"/\?q=Meera&review=1$"))
+    expect(page.locator("#rows tr[data-id]")).to_have_count(1)
+    expect(page.locator("#row-TXN702")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_a_row_on_the_line_offers_no_call_until_the_call_ends(new_page, alice, make_transaction):
+    txn = make_transaction(public_id="TXN801", status=Status.FRAUD)
+    live = CallAttempt.objects.create(transaction=txn, call_sid="CA" + "8" * 32)
+    page = new_page(alice)
+    calls = []
+    page.on("request", lambda request: "/call/" in request.url and calls.append(request.url))
+    page.goto("/")
+    row = page.locator("#row-TXN801")
+    expect(row.locator(".badge-line")).to_have_text("☎ On the line")
+    expect(row.locator(".badge-text")).to_have_text("Fraud")
+    expect(row.locator("button.badge")).to_have_count(0)
+
+    row.locator(".badge").click()
+    _wait_for_polls(page, 1)  # a request from the click would have gone before this one
+    assert calls == []
+    assert CallAttempt.objects.filter(transaction=txn).count() == 1
+
+    # The call ends: the next poll gives the call button back.
+    CallAttempt.objects.filter(pk=live.pk).update(ended_at=timezone.now())
+    txn.touch()
+    expect(row.locator("button.badge")).to_be_visible()
+    expect(row.locator(".badge-line")).to_have_count(0)
+    expect(row.locator("button.badge .badge-text")).to_have_text("Fraud")
+    assert page.js_errors == []
+
+
+def _wait_for_polls(page, n):
+    """Until n polls sent from now on have been answered (one goes every poll interval).
+
+    Requests are seen in the order the page sends them: anything a click sent
+    is seen before the poll that follows it.
+    """
+    for _ in range(n):
+        with page.expect_request(lambda request: "/rows?" in request.url) as poll:
+            pass
+        poll.value.response()
 
 
 HIDE = "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})"
