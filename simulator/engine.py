@@ -32,10 +32,22 @@ MAX_DOCUMENTS = 200  # a TwiML loop that never ends is cut off here
 WORDS_PER_SECOND = 2.5  # how fast <Say> speaks
 PERSON_PATIENCE = 60  # seconds a person who has started typing may take to finish
 POLL = 0.2
+HEARTBEAT_SECONDS = 5  # how often a playing engine marks its call alive (models.LOST_AFTER)
+# The SipResponseCode of each way a call ends.
+SIP_CODES = {
+    SimCall.State.COMPLETED: 200,
+    SimCall.State.BUSY: 486,
+    SimCall.State.NO_ANSWER: 480,
+    SimCall.State.FAILED: 503,
+}
 
 
 class CallEnded(Exception):
     """The customer hung up (or the line dropped): stop playing TwiML."""
+
+
+class CallLost(Exception):
+    """The call was ended without this engine (taken for lost): stop, and send nothing more."""
 
 
 class BargeIn(Exception):
@@ -53,6 +65,8 @@ def run_call(call_sid: str, *, on_line=None) -> str:
         return call.state
     try:
         Engine(call, on_line=on_line).run()
+    except CallLost:
+        call.refresh_from_db()
     except Exception:
         # Our own fault, not the customer's: end the call rather than leave it ringing forever.
         SimCall.objects.filter(pk=call.pk).exclude(state__in=SimCall.ENDED).update(
@@ -60,6 +74,20 @@ def run_call(call_sid: str, *, on_line=None) -> str:
         )
         raise
     return call.state
+
+
+def end_lost_call(call_sid: str) -> bool:
+    """End a call whose engine fell silent (its worker died) and send its final status
+    callback, as Twilio ends a call it lost. False when the call is alive or has ended."""
+    call = SimCall.objects.get(sid=call_sid)
+    if not call.end_if_lost(timezone.now()):
+        return False
+    engine = Engine(call)
+    engine.line("call", "The call was cut off: the worker playing it stopped.")
+    engine._final_callback()
+    engine.line("call", f"Final status: {call.state}.")
+    log.warning("Simulated call %s lost its worker; ended as %s", call.sid, call.state)
+    return True
 
 
 class Engine:
@@ -70,6 +98,7 @@ class Engine:
         self.on_line = on_line
         self.listening = False  # a person's <Gather> is open: an answer may cut the prompt
         self.turns = 0  # questions asked so far: tells the softphone a new one from the last
+        self.last_beat = time.monotonic()  # claiming the call was the first sign of life
 
     # --- time
 
@@ -80,8 +109,17 @@ class Engine:
         deadline = time.monotonic() + seconds * scale
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, POLL))
+            self._beat()
             if self.person:
                 self._check_person()
+
+    def _beat(self):
+        """Mark the call alive now and then, so a dead worker's calls can be told apart."""
+        if time.monotonic() - self.last_beat < HEARTBEAT_SECONDS:
+            return
+        self.last_beat = time.monotonic()
+        if not self.call.beat():
+            raise CallLost(self.call.sid)
 
     def _check_person(self):
         """Between two moments of a person's call: did they hang up, or answer already?"""
@@ -104,7 +142,7 @@ class Engine:
         self._status_callback("initiated")
         if self.persona.pickup == "failed":
             self.line("call", "The call failed: the number could not be reached.")
-            return self._finish(SimCall.State.FAILED, sip=503)
+            return self._finish(SimCall.State.FAILED)
         self._set_state(SimCall.State.RINGING)
         self._status_callback("ringing")
         self.line("call", f"Ringing {call.to}…")
@@ -118,7 +156,7 @@ class Engine:
             self._play()
         except CallEnded as e:
             self.line("call", f"Call ended: {e}.")
-        self._finish(SimCall.State.COMPLETED, sip=200)
+        self._finish(SimCall.State.COMPLETED)
 
     def _wait_for_softphone(self) -> bool:
         pk = self.call.pk
@@ -128,6 +166,7 @@ class Engine:
             if SimCall.objects.filter(pk=pk, softphone_user__isnull=False).exists():
                 break
             time.sleep(POLL)
+            self._beat()
         # Close the window first, then look: a click after this changes nothing.
         SimCall.objects.filter(pk=pk).update(ringing_on_softphone=False)
         if SimCall.objects.filter(pk=pk, softphone_user__isnull=False).exists():
@@ -141,11 +180,11 @@ class Engine:
         if pickup == "busy":
             self._wait(2)
             self.line("call", "The line is busy.")
-            return self._finish(SimCall.State.BUSY, sip=486)
+            return self._finish(SimCall.State.BUSY)
         if pickup == "no-answer":
             self._wait(self.call.ring_timeout)
             self.line("call", "Nobody answered.")
-            return self._finish(SimCall.State.NO_ANSWER, sip=480)
+            return self._finish(SimCall.State.NO_ANSWER)
         self._wait(3)  # rings a few times
         return None
 
@@ -163,12 +202,9 @@ class Engine:
         elif not self.person:
             self.line("call", f"Answered by the scripted customer: {self.persona.label}.")
         call.answered_at = timezone.now()
-        SimCall.objects.filter(pk=call.pk).update(
-            state=SimCall.State.IN_PROGRESS,
-            answered_by=call.answered_by,
-            answered_at=call.answered_at,
+        self._set_state(
+            SimCall.State.IN_PROGRESS, answered_by=call.answered_by, answered_at=call.answered_at
         )
-        call.state = SimCall.State.IN_PROGRESS
         self._status_callback("answered")
         if call.machine_detection and call.async_amd and call.async_amd_status_callback:
             self._post(
@@ -181,29 +217,39 @@ class Engine:
                 },
             )
 
-    def _finish(self, state: str, *, sip: int):
+    def _finish(self, state: str):
         call = self.call
-        call.state = state
-        call.end_time = timezone.now()
-        completed = state == SimCall.State.COMPLETED
-        call.duration = call.seconds_answered(call.end_time) if completed else 0
-        SimCall.objects.filter(pk=call.pk).update(
-            state=state,
-            end_time=call.end_time,
-            duration=call.duration,
-            awaiting=None,
-            updated_at=call.end_time,
+        end = timezone.now()
+        duration = call.seconds_answered(end) if state == SimCall.State.COMPLETED else 0
+        ended = (
+            SimCall.objects.filter(pk=call.pk)
+            .exclude(state__in=SimCall.ENDED)
+            .update(state=state, end_time=end, duration=duration, awaiting=None, updated_at=end)
         )
-        extra = {"CallDuration": str(call.duration), "SipResponseCode": str(sip)}
-        if call.machine_detection and call.answered_by:
-            extra["AnsweredBy"] = call.answered_by
-        self._status_callback("completed", extra)
+        if not ended:
+            raise CallLost(call.sid)  # its final callback went when it was ended
+        call.state, call.end_time, call.duration = state, end, duration
+        self._final_callback()
         self.line("call", f"Final status: {state}.")
         return state
 
-    def _set_state(self, state: str):
+    def _final_callback(self):
+        call = self.call
+        extra = {"CallDuration": str(call.duration), "SipResponseCode": str(SIP_CODES[call.state])}
+        if call.machine_detection and call.answered_by:
+            extra["AnsweredBy"] = call.answered_by
+        self._status_callback("completed", extra)
+
+    def _set_state(self, state: str, **fields):
+        """Move the call on, unless it was ended without us (taken for lost)."""
+        moved = (
+            SimCall.objects.filter(pk=self.call.pk)
+            .exclude(state__in=SimCall.ENDED)
+            .update(state=state, updated_at=timezone.now(), **fields)
+        )
+        if not moved:
+            raise CallLost(self.call.sid)
         self.call.state = state
-        SimCall.objects.filter(pk=self.call.pk).update(state=state, updated_at=timezone.now())
 
     # --- HTTP, signed as Twilio signs
 
@@ -287,6 +333,7 @@ class Engine:
         self.line("call", "Too many TwiML documents: the call is cut off.")
 
     def _fetch(self, url: str, method: str, extra: dict):
+        self._beat()
         answer = self._post(
             url, method, {**self._call_params(), "CallStatus": SimCall.State.IN_PROGRESS, **extra}
         )
@@ -393,6 +440,7 @@ class Engine:
             deadline = time.monotonic() + gather["timeout"]
             extended = False
             while True:
+                self._beat()
                 self._check_person()
                 speaking = SimCall.objects.filter(pk=pk, person_speaking=True).exists()
                 if speaking and not extended:

@@ -1,15 +1,25 @@
 """A simulated call: what Twilio would know about it, and what the softphone shows."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# The engine marks its call alive every few seconds (engine.HEARTBEAT_SECONDS) and waits at
+# most 15 s on one webhook: a call silent this long lost its worker, and is ended for it.
+LOST_AFTER = timedelta(seconds=60)
+
 
 def new_call_sid() -> str:
     return "CA" + secrets.token_hex(16)
+
+
+def engine_alive(now) -> Q:
+    """Calls an engine is still playing: a dead worker's calls stop counting at once."""
+    return Q(engine_seen_at__gte=now - LOST_AFTER)
 
 
 class SimCall(models.Model):
@@ -53,6 +63,9 @@ class SimCall(models.Model):
 
     # Set once by whichever process runs the call, so it is never played twice.
     engine_started_at = models.DateTimeField(null=True, blank=True)
+    # The engine's last sign of life while it plays the call (not updated_at: Twilio's
+    # date_updated does not move with it).
+    engine_seen_at = models.DateTimeField(null=True, blank=True)
 
     # Softphone: who picked up, what the call waits for, and the person's reply.
     softphone_user = models.ForeignKey(
@@ -106,12 +119,51 @@ class SimCall(models.Model):
         return bool(changed)
 
     def claim_for_engine(self) -> bool:
-        return self._update_if(Q(engine_started_at__isnull=True), engine_started_at=timezone.now())
+        now = timezone.now()
+        return self._update_if(
+            Q(engine_started_at__isnull=True) & ~Q(state__in=self.ENDED),
+            engine_started_at=now,
+            engine_seen_at=now,
+        )
+
+    def beat(self) -> bool:
+        """The engine is alive and playing; False when the call was ended without it."""
+        alive = SimCall.objects.filter(pk=self.pk).exclude(state__in=self.ENDED)
+        return bool(alive.update(engine_seen_at=timezone.now()))
+
+    def end_if_lost(self, now) -> bool:
+        """End the call as Twilio would if its engine fell silent (its worker died).
+
+        It ends where it got to: an answered call completes, a ringing one was not
+        answered, one that never rang failed; at the engine's last sign of life. Only
+        while that sign is unchanged, so an engine that beats meanwhile keeps its call.
+        """
+        self.refresh_from_db()
+        seen = self.engine_seen_at or self.created_at
+        if self.ended or seen > now - LOST_AFTER:
+            return False
+        final = {
+            self.State.IN_PROGRESS: self.State.COMPLETED,
+            self.State.RINGING: self.State.NO_ANSWER,
+        }.get(self.state, self.State.FAILED)
+        completed = final == self.State.COMPLETED
+        return self._update_if(
+            Q(state=self.state, engine_seen_at=self.engine_seen_at),
+            state=final,
+            end_time=seen,
+            duration=self.seconds_answered(seen) if completed else 0,
+            ringing_on_softphone=False,
+            awaiting=None,
+            reply=None,
+            person_speaking=False,
+        )
 
     def pick_up(self, user) -> bool:
         """A person answers on the softphone: only while it rings there, and only one person."""
         return self._update_if(
-            Q(ringing_on_softphone=True, softphone_user__isnull=True), softphone_user=user
+            Q(ringing_on_softphone=True, softphone_user__isnull=True)
+            & engine_alive(timezone.now()),
+            softphone_user=user,
         )
 
     def give_reply(self, user, reply: dict) -> bool:

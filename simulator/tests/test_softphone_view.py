@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from simulator.engine import run_call
-from simulator.models import SimCall
+from simulator.models import LOST_AFTER, SimCall
 
 from . import twiml_app
 
@@ -30,6 +30,7 @@ def _ringing_call(**fields):
         "persona": "6",
         "state": "ringing",
         "ringing_on_softphone": True,
+        "engine_seen_at": timezone.now(),  # an engine is playing it
     }
     values.update(fields)
     return SimCall.objects.create(**values)
@@ -132,11 +133,22 @@ def test_a_person_answers_a_ringing_call(analyst_client, alice):
     assert analyst_client.get(_url("state")).json()["call"]["sid"] == call.sid
 
 
-def test_a_call_cut_off_long_ago_does_not_hold_the_softphone(analyst_client, alice):
-    call = _ringing_call(softphone_user=alice, state="in-progress", ringing_on_softphone=False)
-    SimCall.objects.filter(pk=call.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+def test_a_call_whose_worker_died_does_not_hold_the_softphone(analyst_client, alice):
+    _ringing_call(
+        softphone_user=alice,
+        state="in-progress",
+        ringing_on_softphone=False,
+        engine_seen_at=timezone.now() - LOST_AFTER - timedelta(seconds=1),
+    )
 
     assert analyst_client.get(_url("state")).json()["call"] is None
+
+
+def test_a_call_whose_worker_died_leaves_the_ringing_list(analyst_client):
+    lost = _ringing_call(engine_seen_at=timezone.now() - LOST_AFTER - timedelta(seconds=1))
+
+    assert analyst_client.get(_url("state")).json()["ringing"] == []
+    assert analyst_client.post(_url("answer", lost)).status_code == 409
 
 
 def test_only_one_person_gets_the_call(analyst_client, client, make_transaction, sam):

@@ -18,11 +18,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from simulator.models import SimCall
+from simulator.models import SimCall, engine_alive
 from simulator.personas import PERSONAS
 
 MAX_REPLY = 300
-STALE_AFTER = timedelta(minutes=3)
 RECENT = timedelta(hours=1)
 DIGITS = set("0123456789*#")
 
@@ -72,12 +71,14 @@ def _call_json(call: SimCall) -> dict:
 @never_cache
 def state(request):
     now = timezone.now()
-    ringing = SimCall.objects.filter(ringing_on_softphone=True, softphone_user__isnull=True)
-    # The person's latest call: ended (to read back), or live. A call silent for minutes was
-    # cut off (its worker stopped) and would otherwise hold the softphone.
+    # A call whose worker died is gone from here at once; its watch task ends it soon after.
+    ringing = SimCall.objects.filter(
+        engine_alive(now), ringing_on_softphone=True, softphone_user__isnull=True
+    )
+    # The person's latest call: ended (to read back), or live.
     mine = (
         SimCall.objects.filter(softphone_user=request.user, created_at__gte=now - RECENT)
-        .filter(Q(state__in=SimCall.ENDED) | Q(updated_at__gte=now - STALE_AFTER))
+        .filter(Q(state__in=SimCall.ENDED) | engine_alive(now))
         .order_by("-created_at", "-id")
         .first()
     )
