@@ -1,15 +1,21 @@
 import io
 import json
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import phonenumbers
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from transactions.cards import card_last4
 from transactions.models import FINAL_STATUSES, Status, Transaction
 from transactions.phones import normalise_phone
+from voiceflow.autocall import calling_window_opening
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "sample_transactions.json"
+INDIA = ZoneInfo("Asia/Kolkata")
 
 
 def run():
@@ -62,13 +68,26 @@ def test_the_samples_are_valid_and_varied(db):
     assert len({txn.merchant_name for txn in rows}) >= 10
 
 
-def test_the_samples_use_only_fictional_phone_numbers():
+@pytest.mark.parametrize("at", ["09:30", "13:00", "20:30"])
+def test_the_samples_can_be_called_during_an_indian_working_day(db, settings, at):
+    # Indian banks and rupees: the customers are in India, and the time zone comes from the
+    # number, not the default (US or UK numbers would all be asleep at these hours).
+    settings.DEFAULT_CUSTOMER_TIME_ZONE = "America/Los_Angeles"
+    now = datetime.combine(date(2026, 11, 2), time.fromisoformat(at), INDIA)
+    run()
+
+    for txn in Transaction.objects.all():
+        number = phonenumbers.parse(txn.phone)
+        assert number.country_code == 91, txn.phone
+        assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+        assert calling_window_opening(txn.phone, now) is None, txn.phone
+
+
+def test_each_sample_keeps_its_scripted_customer():
+    # The simulator picks the customer by the last digit; TXN001..TXN020 end in 01..20.
     for row in json.loads(FIXTURE.read_text()):
-        phone = row["fields"]["phone"]
-        # US 555-0100..0199 is reserved for fiction; Ofcom keeps 020 7946 0xxx for drama.
-        assert phone.startswith(("+1415555010", "+1415555011", "+442079460")), phone
-        if phone.startswith("+1"):
-            assert 100 <= int(phone[-4:]) <= 199
+        number = row["fields"]["phone"][-2:]
+        assert number == row["fields"]["public_id"][-2:], row["fields"]["public_id"]
 
 
 def test_new_transactions_can_be_added_after_the_samples(db, make_transaction):
