@@ -36,6 +36,14 @@ def test_it_leaves_a_database_with_transactions_alone(db, make_transaction):
     assert list(Transaction.objects.values_list("client_name", flat=True)) == ["Someone Real"]
 
 
+def test_it_loads_nothing_when_real_twilio_would_place_the_calls(db, settings):
+    # The sample numbers are well-formed Indian mobiles: real people may hold them.
+    settings.SIMULATION = False
+
+    assert "sample data not loaded" in run()
+    assert Transaction.objects.count() == 0
+
+
 def test_loaddata_finds_the_fixture_by_name(db):
     call_command("loaddata", "sample_transactions", verbosity=0)
 
