@@ -9,8 +9,9 @@ and one bad row stops the whole import with a report naming each bad row
 (unless skip_invalid). Rows are then upserted by id with bulk_create, a
 batch at a time, inside one database transaction.
 
-A row in a call keeps its status (its other fields are still updated): the
-call's outcome is written only over Connecting, so the file's would lose it.
+The file never silently overrides a status it does not own: a row with the
+customer's verdict, a status set by hand, or a call in progress keeps its
+status (its other fields are still updated), and the result lists it.
 """
 
 import json
@@ -21,10 +22,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from . import indexed
 from .cards import card_last4, mask
-from .models import Status, Transaction
+from .models import (
+    FINAL_STATUSES,
+    MANUAL_STATUSES,
+    AuditEntry,
+    CallAttempt,
+    Status,
+    Transaction,
+)
 from .phones import normalise_phone
 
 # What a file sets on an existing row. created_at, the customer's answers and the
@@ -62,13 +71,29 @@ class RowError:
 
 
 @dataclass
+class KeptStatus:
+    """An existing row that kept its status instead of the file's."""
+
+    id: str
+    status: str
+    file_status: str
+    reason: str
+
+    def __str__(self):
+        return (
+            f"{self.id}: kept {self.status} ({self.reason}); "
+            f"the file's status {self.file_status} was not applied"
+        )
+
+
+@dataclass
 class ImportResult:
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     pans_reduced: int = 0
-    kept_in_call: int = 0  # rows whose call was in progress: the file's status was not applied
+    kept: list[KeptStatus] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     imported: bool = False
@@ -151,9 +176,14 @@ def parse_date(value) -> date:
 def parse_action(value) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return Status.PENDING  # the seed left new rows without an action
-    if not isinstance(value, str) or value.strip().casefold() not in _STATUS_BY_LABEL:
-        raise ValidationError(f"“{value}” is not one of: {', '.join(Status.values)}")
-    return _STATUS_BY_LABEL[value.strip().casefold()]
+    label = _STATUS_BY_LABEL.get(value.strip().casefold()) if isinstance(value, str) else None
+    if label == Status.CONNECTING:  # a call is under way: only placing one sets it
+        raise ValidationError(
+            f"only placing a call sets Connecting; use one of: {', '.join(MANUAL_STATUSES)}"
+        )
+    if label is None:
+        raise ValidationError(f"“{value}” is not one of: {', '.join(MANUAL_STATUSES)}")
+    return label
 
 
 def _parse_row(row, phones) -> tuple[dict, list[tuple[str, str]], bool]:
@@ -254,34 +284,50 @@ def _upsert(rows: list[dict], result: ImportResult) -> None:
             result.created += 1
             with_status.append(values)
             continue
-        in_call = old["status"] == Status.CONNECTING
-        if in_call and values["status"] != old["status"]:
-            result.kept_in_call += 1
+        reason = _why_status_stays(old)
+        if reason and values["status"] != old["status"]:
+            kept = KeptStatus(old["public_id"], old["status"], values["status"], reason)
+            result.kept.append(kept)
             values["status"] = old["status"]
         if all(values[name] == old[name] for name in _COMPARED):
             # Not rewritten: its updated_at stays, so the dashboard has nothing to fetch.
             result.unchanged += 1
             continue
         result.updated += 1
-        (keeping_status if in_call else with_status).append(values)
+        (keeping_status if reason else with_status).append(values)
     _write(with_status, UPSERT_FIELDS)
     # Status left out of the update: the row's own status stands whatever happens meanwhile.
     _write(keeping_status, [name for name in UPSERT_FIELDS if name != "status"])
 
 
 def _existing(public_ids: list[str]) -> dict[str, dict]:
-    """{public_id: the stored row's compared fields} of those present.
+    """{public_id: the stored row's compared fields, set_by_hand, on_call} of those present.
 
     Locked until the import commits, so no call or supervisor changes a status
     between this read and the write (SQLite: the import holds the write lock).
     """
+    status_audits = AuditEntry.objects.filter(transaction=OuterRef("pk"), field="status")
+    live_calls = CallAttempt.objects.filter(transaction=OuterRef("pk"), ended_at__isnull=True)
     rows = (
         Transaction.objects.filter(public_id__in=public_ids)
+        .annotate(set_by_hand=Exists(status_audits), on_call=Exists(live_calls))
         .select_for_update()
         .order_by("pk")
-        .values("public_id", *_COMPARED)
+        .values("public_id", *_COMPARED, "set_by_hand", "on_call")
     )
     return {row["public_id"]: row for row in rows}
+
+
+def _why_status_stays(row: dict) -> str:
+    """Why an existing row's status is not the file's to change ("" when it is)."""
+    if row["set_by_hand"] and row["status"] != Status.CONNECTING:
+        return "set by hand"
+    if row["status"] in FINAL_STATUSES:
+        return "the customer's verdict"
+    if row["on_call"] or row["status"] == Status.CONNECTING:
+        # The call's outcome is written only over Connecting: the file's status would lose it.
+        return "a call is in progress"
+    return ""
 
 
 def _write(rows: list[dict], update_fields: list[str]) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from transactions.models import Transaction
+from transactions.models import AuditEntry, Transaction
 
 DATA = Path(__file__).parent / "data" / "flask_transactions.json"
 
@@ -107,12 +107,50 @@ def test_it_says_when_the_file_is_missing(db, tmp_path):
         run(str(tmp_path / "nowhere.json"))
 
 
-def test_it_says_which_rows_kept_their_status_because_a_call_was_in_progress(db, tmp_path):
+def test_it_names_each_row_that_kept_its_status_instead_of_the_files(db, tmp_path):
     run(str(DATA))
-    first = json.loads(DATA.read_text())[0]
-    Transaction.objects.filter(public_id=first["id"]).update(status="Connecting")  # a call
+    by_hand = Transaction.objects.get(public_id="TXN004")  # Disconnected in the file
+    Transaction.objects.filter(pk=by_hand.pk).update(status="Pending")
+    AuditEntry.objects.create(
+        transaction=by_hand, field="status", old_value="Disconnected", new_value="Pending"
+    )
+    Transaction.objects.filter(public_id="TXN003").update(status="Connecting")  # a call
+    rows = json.loads(DATA.read_text())
+    for row in rows:
+        row["action"] = "Not Answered"
 
-    out, _ = run(write_rows(tmp_path, [{**first, "action": "Pending"}]))
+    out, _ = run(write_rows(tmp_path, rows))
 
-    assert "1 row(s) were in a call: they kept their status" in out
-    assert Transaction.objects.get(public_id=first["id"]).status == "Connecting"
+    assert out.splitlines()[:4] == [
+        "TXN001: kept Resolved (the customer's verdict); "
+        "the file's status Not Answered was not applied",
+        "TXN002: kept Mark As Fraud (the customer's verdict); "
+        "the file's status Not Answered was not applied",
+        "TXN003: kept Connecting (a call is in progress); "
+        "the file's status Not Answered was not applied",
+        "TXN004: kept Pending (set by hand); the file's status Not Answered was not applied",
+    ]
+    assert "0 new, 1 updated, 4 unchanged" in out  # TXN005 takes the file's status
+    assert "4 row(s) kept their status instead of the file's (listed above)." in out
+    statuses = dict(Transaction.objects.values_list("public_id", "status"))
+    assert statuses == {
+        "TXN001": "Resolved",
+        "TXN002": "Mark As Fraud",
+        "TXN003": "Connecting",
+        "TXN004": "Pending",
+        "TXN005": "Not Answered",
+    }
+
+
+def test_it_refuses_connecting_and_imports_nothing(db, tmp_path):
+    rows = json.loads(DATA.read_text())
+    rows[2]["action"] = "Connecting"
+    err = io.StringIO()
+
+    path = write_rows(tmp_path, rows)
+
+    with pytest.raises(CommandError, match="1 of 5 rows are bad; nothing was imported"):
+        call_command("import_transactions", path, stdout=io.StringIO(), stderr=err)
+
+    assert "index 2, id TXN003: action: only placing a call sets Connecting" in err.getvalue()
+    assert not Transaction.objects.exists()

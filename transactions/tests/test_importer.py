@@ -286,7 +286,10 @@ def test_a_row_in_a_call_keeps_its_status_so_the_calls_outcome_is_not_lost(db, m
         ]
     )
 
-    assert (result.created, result.updated, result.kept_in_call) == (1, 1, 1)
+    assert (result.created, result.updated) == (1, 1)
+    assert [str(kept) for kept in result.kept] == [
+        "TXN001: kept Connecting (a call is in progress); the file's status Pending was not applied"
+    ]
     txn.refresh_from_db()
     assert (txn.merchant_name, txn.status) == ("Croma Online", Status.CONNECTING)
     # The call ends unanswered: its outcome still lands on the row.
@@ -312,5 +315,66 @@ def test_a_row_in_a_call_with_nothing_else_new_is_left_unchanged(db, make_transa
 
     result = import_rows([row])
 
-    assert (result.updated, result.unchanged, result.kept_in_call) == (0, 1, 1)
+    assert (result.updated, result.unchanged, len(result.kept)) == (0, 1, 1)
     assert Transaction.objects.get(pk=txn.pk).status == Status.CONNECTING
+
+
+def test_a_customers_verdict_stands_and_is_reported(db, make_transaction):
+    txn = make_transaction(public_id="TXN001", merchant_name="Croma", status=Status.FRAUD)
+    Transaction.objects.filter(pk=txn.pk).update(authorized=False, shared_card_details=True)
+
+    result = import_rows([good_row(id="TXN001", merchant_name="Croma Online", action="Pending")])
+
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert [str(kept) for kept in result.kept] == [
+        "TXN001: kept Mark As Fraud (the customer's verdict); "
+        "the file's status Pending was not applied"
+    ]
+    txn.refresh_from_db()
+    assert (txn.merchant_name, txn.status) == ("Croma Online", Status.FRAUD)
+    assert (txn.authorized, txn.shared_card_details) == (False, True)
+
+
+def test_a_status_set_by_hand_stands_and_is_reported(db, make_transaction, sam):
+    txn = make_transaction(public_id="TXN001")
+    txn.set_status_by(sam, Status.DISCONNECTED)
+
+    result = import_rows([good_row(id="TXN001", action="Pending")])
+
+    assert [(k.id, k.status, k.file_status, k.reason) for k in result.kept] == [
+        ("TXN001", Status.DISCONNECTED, Status.PENDING, "set by hand")
+    ]
+    assert Transaction.objects.get(pk=txn.pk).status == Status.DISCONNECTED
+
+
+def test_a_file_that_agrees_with_a_verdict_reports_nothing(db, make_transaction):
+    make_transaction(public_id="TXN001", status=Status.RESOLVED)
+
+    result = import_rows([good_row(id="TXN001", action="Resolved")])
+
+    assert (result.updated, result.kept) == (1, [])
+
+
+def test_importing_again_over_a_kept_status_changes_nothing(db, make_transaction):
+    make_transaction(public_id="TXN001", status=Status.FRAUD)
+    rows = [good_row(id="TXN001", action="Pending"), good_row(id="TXN002")]
+    import_rows(rows)
+    before = list(Transaction.objects.order_by("id").values_list())
+
+    result = import_rows(rows)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert [kept.id for kept in result.kept] == ["TXN001"]  # still said, every time
+    assert list(Transaction.objects.order_by("id").values_list()) == before
+
+
+def test_it_refuses_connecting_as_a_status_and_imports_nothing(db):
+    rows = [good_row(id="TXN001"), good_row(id="TXN002", action="connecting")]
+
+    with pytest.raises(ImportRejected) as rejected:
+        import_rows(rows)
+
+    [error] = rejected.value.result.errors
+    assert (error.index, error.id, error.field) == (1, "TXN002", "action")
+    assert "only placing a call sets Connecting" in error.reason
+    assert not Transaction.objects.exists()

@@ -13,7 +13,8 @@ from transactions.indexed import compact_search_index
 class Command(BaseCommand):
     help = (
         "Import transactions from a JSON file in the Flask app's shape (use - for stdin). "
-        "Upserts by id. All or nothing unless --skip-invalid."
+        "Upserts by id; a customer's verdict, a status set by hand or a call in progress keeps "
+        "its status. All or nothing unless --skip-invalid."
     )
 
     def add_arguments(self, parser):
@@ -37,6 +38,8 @@ class Command(BaseCommand):
                 "Fix them, or run again with --skip-invalid to import the rest."
             ) from None
         self._report_errors(result.errors)
+        for kept in result.kept:
+            self.stdout.write(str(kept))
         if not dry_run and result.created + result.updated:
             compact_search_index(DEFAULT_DB_ALIAS)  # a bulk load left the search index in pieces
         elapsed = time.monotonic() - started
@@ -47,10 +50,9 @@ class Command(BaseCommand):
             f"{result.updated} updated, {result.unchanged} unchanged, {result.skipped} skipped "
             f"({elapsed:.2f} s, {done / max(elapsed, 0.001):,.0f} rows/s)."
         )
-        if result.kept_in_call:
+        if result.kept:
             self.stdout.write(
-                f"{result.kept_in_call} row(s) were in a call: they kept their status "
-                "(the call's outcome decides it); import again after the call to apply the file's."
+                f"{len(result.kept)} row(s) kept their status instead of the file's (listed above)."
             )
         if result.pans_reduced:
             self.stdout.write(
