@@ -11,8 +11,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # Local runs: DEBUG on, plain http, the built-in simulator unless TWILIO_SID is set.
 RUN_ENV := DEBUG=$${DEBUG:-true} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)}
-# Tests: production settings (DEBUG off) with a throwaway key, over http.
-TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
+# Tests: production settings (DEBUG off) with a throwaway key made for each run, over http.
+TEST_ENV := SECRET_KEY=$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') DEBUG=false \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false PUBLIC_URL=http://testserver \
 	TWILIO_SID= TWILIO_AUTH_TOKEN= TWILIO_API_BASE_URL= DATABASE_URL= STATIC_MANIFEST=false
 
@@ -47,7 +47,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-run: venv
+# A local, private .env on the first run: a SECRET_KEY of its own (sessions, the
+# simulator's credentials) so that every manage.py command in the README works as written.
+.env: | venv
+	@key=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') && test -n "$$key" && \
+	umask 077 && printf '# Written by make run: local development only.\nDEBUG=true\nSECRET_KEY=%s\n' \
+		"$$key" > $@.tmp && mv $@.tmp $@
+	@echo "Wrote .env (DEBUG=true and a new SECRET_KEY; it is git-ignored, keep it private)."
+
+run: venv .env
 	@mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_sample_data

@@ -19,6 +19,7 @@ Rows it creates are deleted afterwards.
 import argparse
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -37,7 +38,7 @@ def _setup() -> bool:
         path = Path(tempfile.mkdtemp(prefix="autocall-bench-")) / "bench.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ivr_project.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("PUBLIC_URL", "http://127.0.0.1:8000")

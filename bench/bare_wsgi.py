@@ -4,6 +4,8 @@ The yardstick for a web worker's memory: what any Django project costs
 before its own code.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse
@@ -11,7 +13,7 @@ from django.urls import path
 
 settings.configure(
     DEBUG=False,
-    SECRET_KEY="bench-bare-django-worker",  # noqa: S106
+    SECRET_KEY=secrets.token_urlsafe(50),
     ALLOWED_HOSTS=["*"],
     ROOT_URLCONF=__name__,
     INSTALLED_APPS=[

@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -79,12 +80,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# One key per bench run: every server and helper of the run shares it, nobody else knows it.
+_SECRET_KEY = secrets.token_urlsafe(50)
+
+
 def app_env(database_url: str, port: int) -> dict:
     env = dict(os.environ)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "ivr_project.settings",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+            "SECRET_KEY": _SECRET_KEY,
             "DEBUG": "false",
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",

@@ -7,6 +7,7 @@ SECRET_KEY, DATABASE_URL and real Twilio credentials.
 
 import hashlib
 import hmac
+import os
 from pathlib import Path
 
 import environ
@@ -16,20 +17,21 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env (`make run` writes one with a generated SECRET_KEY); real environment
+# variables win over it. ENV_FILE names another file (tests name none).
+environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# A local-only key keeps DEBUG runs and tests working; production must set its own.
-_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789"  # noqa: S105  # noqa: S105
+# Required even with DEBUG: it signs sessions and derives the simulator's credentials,
+# so a default written here would let anyone who read the repo forge them.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY in the environment or .env "
-            "(any long random string), or set DEBUG=true for local development."
-        )
-    SECRET_KEY = _DEV_SECRET_KEY
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. `make run` writes one to .env on its first run; "
+        "otherwise set SECRET_KEY in the environment or .env to a long random string: "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 

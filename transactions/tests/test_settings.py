@@ -15,8 +15,12 @@ _KEPT = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV"
 
 
 def run_django(code_or_args, **env):
-    """Run manage.py (a list of arguments) or Python code (a string) in a fresh process."""
+    """Run manage.py (a list of arguments) or Python code (a string) in a fresh process.
+
+    A developer's .env (written by `make run`) is not read: ENV_FILE names no file.
+    """
     environment = {k: v for k, v in os.environ.items() if k in _KEPT}
+    environment["ENV_FILE"] = str(ROOT / "var" / "no-such.env")
     environment.update(env, DJANGO_SETTINGS_MODULE="ivr_project.settings")
     if isinstance(code_or_args, str):
         command = [sys.executable, "-c", code_or_args]
@@ -58,8 +62,78 @@ def settings_in_a_fresh_process(*names, **env) -> list[str]:
     return result.stdout.split()
 
 
-def test_debug_runs_without_a_secret_key():
-    assert settings_in_a_fresh_process("DEBUG", DEBUG="true", SECRET_KEY="") == ["True"]
+def test_debug_needs_a_secret_key_too():
+    # No key known to anyone who has read the repo: it signs sessions and the simulator's
+    # credentials (webhook signatures, its REST API), even on a laptop.
+    result = run_django("import django; django.setup()", DEBUG="true", SECRET_KEY="")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "make run" in result.stderr
+
+
+def test_it_reads_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "SECRET_KEY=from-the-env-file-0123456789abcdefghijklmnopqrstuvwxyz\nDEBUG=true\n"
+    )
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k in _KEPT}
+    environment.update(DJANGO_SETTINGS_MODULE="ivr_project.settings", ENV_FILE=str(env_file))
+
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["from-the-env-file-0123456789abcdefghijklmnopqrstuvwxyz"]
+
+
+def test_the_simulators_credentials_follow_the_secret_key():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.TWILIO_SID, settings.TWILIO_AUTH_TOKEN)"
+    )
+    first = run_django(code, DEBUG="true", SECRET_KEY="a" * 50, TWILIO_SID="")
+    second = run_django(code, DEBUG="true", SECRET_KEY="b" * 50, TWILIO_SID="")
+
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert set(first.stdout.split()).isdisjoint(second.stdout.split())
+
+
+# A secret written in a file: a quoted literal given to SECRET_KEY, or SECRET_KEY=word (shell, env).
+_LITERAL_KEY = re.compile(
+    r"""SECRET_KEY["']?\s*[:=]\s*["'](?P<quoted>[^"']+)["']"""
+    r"""|["']SECRET_KEY["']\s*,\s*["'](?P<default>[^"']+)["']"""
+    r"""|(?:^|\s)SECRET_KEY=(?P<bare>[A-Za-z0-9][^\s(]*)(?:\s|$)""",
+    re.M,
+)
+
+
+def test_no_secret_key_is_written_in_the_repo():
+    # Tests' throwaway keys aside, every key comes from the environment or a generated .env.
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    found = []
+    for name in listed:
+        path = ROOT / name
+        if "/tests/" in f"/{name}" or not path.is_file() or path.stat().st_size > 1_000_000:
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        found += [f"{name}: {m.group(0).strip()}" for m in _LITERAL_KEY.finditer(text)]
+
+    assert found == []
 
 
 def test_the_deployment_checklist_is_clean_with_production_settings():
@@ -99,7 +173,12 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_transactions(
         "c.execute('PRAGMA busy_timeout').fetchone()[0], "
         "connection.settings_dict['OPTIONS']['transaction_mode'])"
     )
-    result = run_django(code, DATABASE_URL=f"sqlite:///{tmp_path / 'wal.sqlite3'}", DEBUG="true")
+    result = run_django(
+        code,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'wal.sqlite3'}",
+        DEBUG="true",
+        SECRET_KEY=PRODUCTION["SECRET_KEY"],
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"]
