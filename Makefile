@@ -55,6 +55,9 @@ dev: $(VENV)/.installed-dev
 		"$$key" > $@.tmp && mv $@.tmp $@
 	@echo "Wrote .env (DEBUG=true and a new SECRET_KEY; it is git-ignored, keep it private)."
 
+# Ctrl-C reaches every process in the terminal's group; web and worker, started in the
+# background, ignore it, so the trap stops them with TERM, waits and ends quietly.
+# When either one stops on its own, the other is stopped too and its status kept.
 run: venv .env
 	@mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -62,9 +65,10 @@ run: venv .env
 	$(RUN_ENV) $(PY) manage.py create_demo_users
 	$(RUN_ENV) $(PY) manage.py start_autocall
 	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --interval 0.2 --no-reload & \
-	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	@trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --interval 0.2 --no-reload & pids=$$!; \
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload & pids="$$pids $$!"; \
+	wait -n; status=$$?; trap - INT TERM; kill $$pids 2>/dev/null; wait; exit $$status
 
 lint: dev
 	$(VENV)/bin/ruff check .

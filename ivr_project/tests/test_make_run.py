@@ -1,4 +1,4 @@
-"""`make run`, as a newcomer types it: a private .env on the first run.
+"""`make run`, as a newcomer types it: a private .env on the first run, a quiet Ctrl-C.
 
 The Makefile runs in a temporary folder with a stand-in for .venv/bin/python:
 manage.py commands are only noted (web and worker wait for a signal, as
@@ -133,3 +133,17 @@ def test_terminal_commands_work_with_the_env_file_alone(checkout):
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
+
+def test_ctrl_c_stops_web_and_worker_quietly(checkout):
+    result = make_run_then_ctrl_c(checkout)
+
+    log = _log(checkout)
+    assert "stopped runserver" in log
+    assert "stopped db_worker" in log
+    for line in log:
+        if line.startswith("started"):
+            with pytest.raises(ProcessLookupError):
+                os.kill(int(line.split()[2]), 0)
+    assert "***" not in result.stderr
+    assert "Segmentation fault" not in result.stderr
+    assert "Terminated" not in result.stderr
