@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
+    "ivr_project",
     "transactions",
     "voiceflow",
     "simulator",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in that django-axes refused into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ivr_project.urls"
@@ -125,6 +129,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # `manage.py loaddata sample_transactions` finds fixtures/sample_transactions.json.
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# No rate limit counts in the cache: they are kept in the database (ivr_project/ratelimit.py).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 TASKS = {
@@ -138,6 +143,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes' backend first: a limited name or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -235,11 +245,26 @@ STALE_CALL_MINUTES = env.int("STALE_CALL_MINUTES", default=10)
 BULK_CALL_LIMIT = env.int("BULK_CALL_LIMIT", default=10_000)
 # How often an open dashboard asks for changed rows, in seconds.
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=5.0)
-# Rate limits ("N/period", see ivr_project/ratelimit.py): failed sign-ins per
-# username and per address, and calls an analyst may place by hand.
+# Rate limits ("N/period", see ivr_project/ratelimit.py), counted in the database:
+# failed sign-ins per name and per client address, and calls an analyst may place by hand.
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="5/5m")
 LOGIN_RATE_LIMIT_PER_ADDRESS = env.str("LOGIN_RATE_LIMIT_PER_ADDRESS", default="30/5m")
 CALL_RATE_LIMIT = env.str("CALL_RATE_LIMIT", default="20/1m")
+# Reverse proxies in front of the app, each adding the address it saw to X-Forwarded-For.
+# 0: the connection's address is the client's, and the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Failed sign-ins: django-axes with our two limits, folded names and the client's address.
+AXES_HANDLER = "ivr_project.ratelimit.SignInLimits"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each its own count, in this order
+AXES_FAILURE_LIMIT = "ivr_project.ratelimit.login_failure_limit"
+AXES_COOLOFF_TIME = "ivr_project.ratelimit.login_cool_off"
+AXES_USERNAME_CALLABLE = "ivr_project.ratelimit.login_name"
+AXES_CLIENT_IP_CALLABLE = "ivr_project.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "ivr_project.ratelimit.login_refused"
+# Attempts while refused are not counted: the wait runs from the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No start-up banner on every manage.py command.
+AXES_VERBOSE = False
 # The worker's periodic tick (retries, calling hours, sweeps) and how long a
 # worker may hold an automatic call before another one takes it over.
 AUTOCALL_TICK_SECONDS = env.float("AUTOCALL_TICK_SECONDS", default=5.0)

@@ -1,11 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ivr_project.ratelimit import limit_login_failures
-
-_login = auth_views.LoginView.as_view(redirect_authenticated_user=True)
-
+# Failed sign-ins here and in admin are limited by django-axes (ivr_project/ratelimit.py):
+# its authentication backend refuses a limited name or address before the password is checked.
 urlpatterns = [
-    path("login/", limit_login_failures(_login), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
