@@ -1,15 +1,27 @@
-"""The load test's database side: set up the calls' transactions, then read what happened.
+"""The load test's database and worker sides.
 
-loadcheck.py setup N     N transactions, their numbers chosen for a mix of personas
-loadcheck.py report      every row's status and calls, and failed tasks, as JSON
+loadcheck.py setup N [FIRST]  N transactions (numbered from FIRST), for a mix of personas
+loadcheck.py report           every row's status and calls, placing errors and tasks, as JSON
+loadcheck.py worker ARGS...   `manage.py db_worker ARGS`, the simulator's webhooks timed
+
+The worker's timing is the load test's latency figure: each webhook from
+sending the request to reading the whole answer, which is what Twilio waits
+for. gunicorn's own figure (its access log) starts only once a web worker
+takes the request, so it leaves out the wait in the listen queue when every
+worker is busy, the wait that grows with the load.
 """
 
+import io
 import json
 import os
 import sys
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ivr_project.settings")
@@ -59,19 +71,21 @@ PERSONA_LABELS = {
 
 def _phone(n: int, persona: str) -> str:
     if persona == "failed":
-        return f"+9198{n:04d}0000"
+        return f"+919{n:05d}0000"  # valid for every n below 100,000
     # The 5 keeps a number for persona 0 from ending in 0000 (the failing line).
     return f"+9197{n:05d}5{n % 10}{persona}"
 
 
-def setup(count: int):
-    user, _ = User.objects.get_or_create(username=USERNAME)
-    user.set_password(PASSWORD)
-    user.save()
-    user.groups.add(Group.objects.get(name=ANALYSTS))
+def setup(count: int, first: int = 0):
+    user, created = User.objects.get_or_create(username=USERNAME)
+    if created:
+        # Once only: a new password hash would sign the running load test's analyst out.
+        user.set_password(PASSWORD)
+        user.save()
+        user.groups.add(Group.objects.get(name=ANALYSTS))
     personas = list(EXPECTED)
     rows, expected = [], {}
-    for n in range(count):
+    for n in range(first, first + count):
         persona = personas[n % len(personas)]
         public_id = f"LT{n:05d}"
         rows.append(
@@ -111,7 +125,7 @@ def report():
                 "placing_errors": list(
                     attempts.exclude(error_code="", error_message="")
                     .exclude(transaction__phone__endswith="0000")
-                    .values("transaction__public_id", "error_code", "error_message")[:20]
+                    .values("transaction__public_id", "error_code", "error_message")[:1000]
                 ),
                 "tasks": {t["status"]: t["n"] for t in tasks},
             },
@@ -120,8 +134,63 @@ def report():
     )
 
 
+FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+class _Answer(io.BytesIO):
+    """An answer already read to its end, as the call engine uses urlopen's."""
+
+    def __init__(self, status: int, body: bytes):
+        super().__init__(body)
+        self.status = status
+
+
+def _timed(urlopen, log_path: str):
+    """urlopen that appends each request's timing to `log_path`, a JSON object a line."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    lock = threading.Lock()
+
+    def timed_urlopen(request, *args, **kwargs):
+        url = request.full_url
+        query = urlsplit(url).query
+        params = dict(parse_qsl(request.data.decode() if request.data else query))
+        started, t0 = time.time(), time.perf_counter()
+        status = 0  # unreachable or timed out
+        try:
+            with urlopen(request, *args, **kwargs) as response:
+                status = response.status
+                return _Answer(status, response.read())
+        except HTTPError as e:
+            status = e.code
+            raise
+        finally:
+            line = {
+                "t": started,
+                "ms": (time.perf_counter() - t0) * 1000,
+                "status": status,
+                "path": urlsplit(url).path,
+                "sid": params.get("CallSid", ""),
+                "call_status": params.get("CallStatus", ""),
+            }
+            with lock:
+                os.write(fd, (json.dumps(line) + "\n").encode())
+
+    return timed_urlopen
+
+
+def worker(args: list[str]):
+    from django.core.management import execute_from_command_line
+
+    import simulator.engine
+
+    simulator.engine.urlopen = _timed(simulator.engine.urlopen, os.environ["LOADTEST_WEBHOOK_LOG"])
+    execute_from_command_line(["manage.py", "db_worker", *args])
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "setup":
-        setup(int(sys.argv[2]))
+        setup(*map(int, sys.argv[2:4]))
+    elif sys.argv[1] == "worker":
+        worker(sys.argv[2:])
     else:
         report()
