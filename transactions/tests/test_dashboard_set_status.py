@@ -3,7 +3,6 @@
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD
 from transactions.models import AuditEntry, Status, Transaction
 
 
@@ -70,7 +69,7 @@ def test_an_htmx_request_with_a_bad_status_gets_the_row_with_a_400(supervisor_cl
 
 def test_it_needs_the_csrf_token(sam, txn):
     client = Client(enforce_csrf_checks=True)
-    client.login(username="sam", password=PASSWORD)
+    client.force_login(sam)
     assert client.post(url(), {"status": Status.FRAUD}).status_code == 403
     txn.refresh_from_db()
     assert txn.status == Status.PENDING
