@@ -472,6 +472,11 @@ class CallOutcome(models.TextChoices):
     OPTED_OUT = "opted-out", "Customer opted out"
 
 
+# error_code of an attempt whose request to Twilio got no readable answer: the call
+# may have been placed. It stays on the line until Twilio's call list says.
+CALL_NOT_KNOWN = "not-known"
+
+
 class CallAttempt(models.Model):
     """One placed (or attempted) call about a transaction."""
 
@@ -513,6 +518,24 @@ class CallAttempt(models.Model):
 
     def __str__(self):
         return self.call_sid or f"call #{self.pk}"
+
+    def adopt(self, call_sid: str, twilio_status: str = "") -> bool:
+        """Give a placed call's SID to this attempt, if it has none; False if it had one.
+
+        Twilio's first webhook can beat the REST answer, and a request that timed
+        out may have placed the call: the call found is this attempt's.
+        """
+        values = {"call_sid": call_sid}
+        if self.error_code == CALL_NOT_KNOWN:
+            values.update(error_code="", error_message="")
+        if twilio_status and not self.twilio_status:
+            values["twilio_status"] = twilio_status
+        with transaction.atomic():
+            adopted = CallAttempt.objects.filter(pk=self.pk, call_sid__isnull=True).update(**values)
+        if adopted:
+            for name, value in values.items():
+                setattr(self, name, value)
+        return bool(adopted)
 
     @property
     def failure_reason(self) -> str:

@@ -499,7 +499,7 @@ def place_claimed_call(pk: int, token: datetime, now: datetime, defer) -> str:
 
     `defer(pk, when)` enqueues this again for `when` (the gate said wait).
     """
-    from voiceflow.calls import CallConflict, CallFailed, request_call
+    from voiceflow.calls import CallConflict, CallFailed, CallNotKnown, request_call
 
     txn = Transaction.objects.filter(pk=pk).first()
     if txn is None:
@@ -532,34 +532,10 @@ def place_claimed_call(pk: int, token: datetime, now: datetime, defer) -> str:
         outcome = f"conflict: {exc.message}"
     except CallFailed as exc:
         outcome = f"failed: {exc.message}"
+    except CallNotKnown:
+        outcome = "not known yet: Twilio gave no answer; looking the call up"
     _set_queue(txn, mine, QueueState.NONE, None)
     return outcome
-
-
-def _lost_attempt_found_at_twilio(txn: Transaction, attempt: CallAttempt) -> str | None:
-    """Ask Twilio for calls to this number since the attempt began; the SID if it placed one.
-
-    Raises on a network or Twilio error: then nobody knows, and the row waits.
-    """
-    from voiceflow.calls import twilio_client
-
-    since = attempt.created_at - timedelta(seconds=5)
-    calls = twilio_client().calls.list(to=txn.phone, start_time_after=since, limit=20)
-    ours = [
-        c
-        for c in calls
-        if (c.date_created or c.start_time or since) >= since
-        and getattr(c, "_from", None) in (None, "", settings.TWILIO_NUMBER)
-    ]
-    known = set(
-        CallAttempt.objects.filter(call_sid__isnull=False)
-        .filter(call_sid__in=[c.sid for c in ours])
-        .values_list("call_sid", flat=True)
-    )
-    fresh = [c for c in ours if c.sid not in known]
-    if not fresh:
-        return None
-    return min(fresh, key=lambda c: c.date_created or since).sid
 
 
 def recover_expired_calls(now: datetime) -> dict:
@@ -572,6 +548,8 @@ def recover_expired_calls(now: datetime) -> dict:
     - no attempt: the worker died before asking Twilio; the row is re-queued.
     """
     from twilio.base.exceptions import TwilioException
+
+    from voiceflow.calls import find_placed_call
 
     lease = timedelta(seconds=settings.AUTOCALL_LEASE_SECONDS)
     counts = {"placed": 0, "adopted": 0, "requeued": 0, "unknown": 0}
@@ -589,15 +567,13 @@ def recover_expired_calls(now: datetime) -> dict:
             continue
         if attempt is not None:
             try:
-                sid = _lost_attempt_found_at_twilio(txn, attempt)
+                sid = find_placed_call(attempt)
             except (TwilioException, OSError, ValueError) as exc:
                 logger.warning("Cannot ask Twilio about %s yet: %s", txn, exc)
                 counts["unknown"] += 1
                 continue
             if sid:
-                CallAttempt.objects.filter(pk=attempt.pk, call_sid__isnull=True).update(
-                    call_sid=sid
-                )
+                attempt.adopt(sid)
                 if _set_queue(txn, mine, QueueState.NONE, None):
                     counts["adopted"] += 1
                     logger.warning("Adopted call %s for %s after its worker died", sid, txn)

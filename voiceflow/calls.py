@@ -14,6 +14,7 @@ from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from transactions.models import (
+    CALL_NOT_KNOWN,
     CallAttempt,
     CallEvent,
     CallOutcome,
@@ -62,6 +63,28 @@ class CallFailed(Exception):
         return f"{self.reason} ({self.code})" if self.code else self.reason
 
 
+class CallNotKnown(Exception):
+    """Twilio gave no readable answer: the call may have been placed.
+
+    The attempt stays on the line (the row cannot be called again) until a
+    webhook of the call arrives or Twilio's call list says; see settle_unknown_calls.
+    """
+
+    def __init__(self, attempt: CallAttempt):
+        super().__init__(NOT_KNOWN_MESSAGE)
+        self.attempt = attempt
+        self.message = NOT_KNOWN_MESSAGE
+
+
+NOT_KNOWN_MESSAGE = (
+    "Twilio did not answer in time, so the call may have been placed. The row shows it "
+    "as soon as Twilio reports; it cannot be called again until then."
+)
+# How long after a request that got no answer Twilio's call list is trusted to show
+# the call, if it was placed at all.
+NOT_KNOWN_GRACE = timedelta(seconds=60)
+
+
 def twilio_client():
     """The real client (twilio.rest.Client), with a short timeout so a click never hangs."""
     # Imported on first use: twilio.rest and requests add ~5 MB to every web worker,
@@ -80,14 +103,23 @@ def webhook_url(name: str, public_id: str) -> str:
     return settings.PUBLIC_URL + reverse(name, args=[public_id])
 
 
+def _never_sent(exc: Exception) -> bool:
+    """True when the request cannot have reached Twilio (no connection was made)."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
 def _describe_network_error(exc: Exception) -> str:
     import requests
 
     if isinstance(exc, requests.Timeout):
         return "Could not reach Twilio (no answer in time)"
-    if isinstance(exc, requests.ConnectionError):
-        return "Could not reach Twilio (connection refused or lost)"
-    return "Could not reach Twilio"
+    return "Could not reach Twilio (connection refused)"
 
 
 def _fail(txn, attempt: CallAttempt, code: str, reason: str, number_problem: bool) -> CallFailed:
@@ -107,9 +139,10 @@ def _fail(txn, attempt: CallAttempt, code: str, reason: str, number_problem: boo
 def request_call(txn, *, user=None, trigger=CallTrigger.MANUAL) -> CallAttempt:
     """Record the attempt and ask Twilio to place the call (synchronously).
 
-    Raises CallConflict (nothing changed) or CallFailed (the attempt keeps
+    Raises CallConflict (nothing changed), CallFailed (the attempt keeps
     Twilio's code and message and has ended; a row without a verdict is
-    Disconnected).
+    Disconnected) or CallNotKnown (no readable answer and the call not found
+    yet: the attempt stays on the line until settle_unknown_calls knows).
     """
     attempt = txn.begin_call(trigger=trigger, user=user)
     import requests  # loaded with the twilio client anyway (see twilio_client)
@@ -129,22 +162,101 @@ def request_call(txn, *, user=None, trigger=CallTrigger.MANUAL) -> CallAttempt:
         code = exc.code or ""
         reason = TWILIO_ERRORS.get(code) or (exc.msg or f"Twilio answered {exc.status}")
         raise _fail(txn, attempt, str(code), reason, code in NUMBER_ERRORS) from exc
-    except (requests.RequestException, TwilioException) as exc:
-        raise _fail(txn, attempt, "", _describe_network_error(exc), False) from exc
+    except (requests.RequestException, TwilioException, ValueError) as exc:
+        if _never_sent(exc):
+            raise _fail(txn, attempt, "", _describe_network_error(exc), False) from exc
+        # Sent, but no readable answer (a read timeout, a dropped or garbled answer):
+        # Twilio may have placed the call.
+        return _look_up_after_no_answer(txn, attempt, exc)
     except Exception as exc:
-        # Whatever went wrong, the row must not stay in Connecting.
         logger.exception("Unexpected error placing a call for %s", txn.public_id)
-        reason = "The call could not be placed (unexpected error)"
-        raise _fail(txn, attempt, "", reason, False) from exc
+        return _look_up_after_no_answer(txn, attempt, exc)
 
-    # A status callback may have raced us here and filled the SID already.
-    CallAttempt.objects.filter(pk=attempt.pk).update(call_sid=call.sid)
-    CallAttempt.objects.filter(pk=attempt.pk, twilio_status="").update(
-        twilio_status=call.status or "queued"
-    )
+    # A status callback may have raced us here and given the SID already.
+    attempt.adopt(call.sid, call.status or "queued")
     attempt.refresh_from_db()
     logger.info("Call %s placed for %s", call.sid, txn.public_id)
     return attempt
+
+
+def _look_up_after_no_answer(txn, attempt: CallAttempt, exc: Exception) -> CallAttempt:
+    """The attempt, if Twilio's call list shows the call placed; else raise CallNotKnown."""
+    CallAttempt.objects.filter(pk=attempt.pk).update(
+        error_code=CALL_NOT_KNOWN, error_message=NOT_KNOWN_MESSAGE[:500]
+    )
+    attempt.refresh_from_db()
+    logger.warning("Call for %s: no readable answer from Twilio (%s)", txn.public_id, exc)
+    _settle(attempt, timezone.now())
+    attempt.refresh_from_db()
+    if attempt.call_sid:
+        return attempt  # it was placed: adopted, and its webhooks work
+    raise CallNotKnown(attempt) from exc
+
+
+def find_placed_call(attempt: CallAttempt) -> str | None:
+    """The SID of a call Twilio placed for this attempt and no other, per its call list.
+
+    Raises on a network or Twilio error: then nobody knows yet.
+    """
+    txn = attempt.transaction
+    since = attempt.created_at - timedelta(seconds=5)
+    calls = twilio_client().calls.list(to=txn.phone, start_time_after=since, limit=20)
+    ours = [
+        c
+        for c in calls
+        if (c.date_created or c.start_time or since) >= since
+        and getattr(c, "_from", None) in (None, "", settings.TWILIO_NUMBER)
+    ]
+    known = set(
+        CallAttempt.objects.filter(call_sid__in=[c.sid for c in ours]).values_list(
+            "call_sid", flat=True
+        )
+    )
+    fresh = [c for c in ours if c.sid not in known]
+    if not fresh:
+        return None
+    return min(fresh, key=lambda c: c.date_created or since).sid
+
+
+def _settle(attempt: CallAttempt, now) -> str:
+    """Look a not-known call up at Twilio: "adopted", "not placed" or "waiting"."""
+    from twilio.base.exceptions import TwilioException as ClientError
+
+    try:
+        sid = find_placed_call(attempt)
+    except (ClientError, OSError, ValueError) as exc:
+        logger.warning("Cannot ask Twilio about call #%s yet: %s", attempt.pk, exc)
+        return "waiting"
+    if sid:
+        attempt.adopt(sid)
+        logger.warning("Adopted call %s for %s after no answer", sid, attempt.transaction)
+        return "adopted"
+    if now - attempt.created_at < NOT_KNOWN_GRACE:
+        return "waiting"  # Twilio may still be taking the request
+    ended = CallAttempt.objects.filter(
+        pk=attempt.pk, ended_at__isnull=True, call_sid__isnull=True
+    ).update(
+        ended_at=now,
+        outcome=CallOutcome.FAILED,
+        error_code="",
+        error_message="Twilio did not place the call",
+    )
+    if ended:
+        attempt.refresh_from_db()
+        attempt.transaction.record_call_end(attempt, Status.DISCONNECTED)
+    return "not placed"
+
+
+def settle_unknown_calls(now=None) -> dict:
+    """Calls whose request got no readable answer: adopt the ones Twilio placed, end the others."""
+    now = now or timezone.now()
+    counts = {"adopted": 0, "not placed": 0, "waiting": 0}
+    pending = CallAttempt.objects.filter(
+        error_code=CALL_NOT_KNOWN, call_sid__isnull=True, ended_at__isnull=True
+    ).select_related("transaction")
+    for attempt in pending:
+        counts[_settle(attempt, now)] += 1
+    return counts
 
 
 def sweep_stale_calls() -> int:

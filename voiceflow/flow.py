@@ -119,13 +119,11 @@ def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
     latest = attempts.filter(transaction__public_id=public_id).order_by("-id").first()
     if latest is None or not call_sid or latest.call_sid or latest.outcome:
         return None
-    latest.call_sid = call_sid
     try:
-        with transaction.atomic():
-            latest.save(update_fields=["call_sid"])
+        adopted = latest.adopt(call_sid)
     except IntegrityError:  # the SID belongs to another transaction's call
         return None
-    return latest
+    return latest if adopted else None
 
 
 # --- replies

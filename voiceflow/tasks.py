@@ -54,11 +54,12 @@ def dispatch_calls() -> int:
 
 def run_tick(now: datetime) -> dict:
     """One round of the planner. Each step on its own: one failing does not stop the others."""
-    from voiceflow.calls import sweep_stale_calls
+    from voiceflow.calls import settle_unknown_calls, sweep_stale_calls
 
     report = {}
     steps = [
         ("stale", sweep_stale_calls),
+        ("settled", lambda: settle_unknown_calls(now)),
         ("recovered", lambda: autocall.recover_expired_calls(now)),
         ("dropped", autocall.drop_unwanted),
         ("retries", lambda: autocall.plan_retries(now)),

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from transactions.models import (
+    CALL_NOT_KNOWN,
     CallAttempt,
     CallOutcome,
     CallTrigger,
     QueueState,
     Status,
 )
-from voiceflow.calls import CallConflict, CallFailed, request_call
+from voiceflow.calls import CallConflict, CallFailed, CallNotKnown, request_call
 
 
 def _form(request) -> dict:
@@ -145,13 +146,19 @@ def test_a_refused_connection_says_twilio_could_not_be_reached(txn, settings, re
     assert CallAttempt.objects.get().error_message.startswith("Could not reach Twilio")
 
 
-def test_a_slow_twilio_times_out_and_never_leaves_connecting(txn, twilio_api, settings):
+def test_a_slow_twilio_leaves_the_call_not_known_rather_than_failed(txn, twilio_api, settings):
     settings.TWILIO_HTTP_TIMEOUT = 0.2
     twilio_api.reply(201, twilio_api.call_resource([]), delay=1)
-    with pytest.raises(CallFailed, match="no answer in time"):
+    with pytest.raises(CallNotKnown, match="may have been placed"):
         request_call(txn)
     txn.refresh_from_db()
-    assert txn.status == Status.DISCONNECTED
+    attempt = txn.calls.get()
+    # Twilio may have the call: the row stays on the line until its call list says.
+    assert (txn.status, attempt.ended_at, attempt.error_code) == (
+        Status.CONNECTING,
+        None,
+        CALL_NOT_KNOWN,
+    )
 
 
 def test_a_failed_row_can_be_called_again(txn, twilio_api):

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ivr_project.ratelimit import limit_per_user
 from transactions.models import CallTrigger, Transaction
 from transactions.views.dashboard import row_response
-from voiceflow.calls import CallConflict, CallFailed, request_call
+from voiceflow.calls import CallConflict, CallFailed, CallNotKnown, request_call
 
 
 def _answer(request, txn, *, ok: bool, message: str, status: int, **extra):
@@ -39,6 +39,9 @@ def place_call(request, public_id):
         txn.refresh_from_db()
         status = 422 if exc.number_problem else 502
         return _answer(request, txn, ok=False, message=exc.message, status=status, code=exc.code)
+    except CallNotKnown as exc:
+        txn.refresh_from_db()
+        return _answer(request, txn, ok=False, message=exc.message, status=202)
     message = " ".join(filter(None, [f"Calling {txn.client_name}.", warning]))
     return _answer(request, txn, ok=True, message=message, status=200, call_sid=attempt.call_sid)
 
