@@ -1,5 +1,11 @@
 """Each view module lists its own routes, so a feature's URLs live beside its views."""
 
-from .views import accounts, api, dashboard, health
+from .views import accounts, api, calls, dashboard, health
 
-urlpatterns = health.urlpatterns + accounts.urlpatterns + api.urlpatterns + dashboard.urlpatterns
+urlpatterns = (
+    health.urlpatterns
+    + accounts.urlpatterns
+    + api.urlpatterns
+    + dashboard.urlpatterns
+    + calls.urlpatterns
+)

@@ -1,6 +1,6 @@
 """Each view module lists its own routes."""
 
-from .views import bulk, placing, status, voice
+from .views import bulk, status, voice
 
 app_name = "voiceflow"
-urlpatterns = placing.urlpatterns + voice.urlpatterns + status.urlpatterns + bulk.urlpatterns
+urlpatterns = voice.urlpatterns + status.urlpatterns + bulk.urlpatterns

@@ -24,7 +24,7 @@ def test_calls_placed_in_another_web_process_count(analyst_client, settings):
     settings.CALL_RATE_LIMIT = DAILY
 
     assert in_another_process(CALLS.format(n=3), CALL_RATE_LIMIT=DAILY) == ["404"] * 3
-    assert analyst_client.post(reverse("voiceflow:call", args=["NOPE"])).status_code == 429
+    assert analyst_client.post(reverse("call", args=["NOPE"])).status_code == 429
 
 
 @pytest.mark.django_db(transaction=True)

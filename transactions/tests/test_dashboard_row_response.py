@@ -62,7 +62,7 @@ def test_a_valid_phone_through_htmx_shows_the_normalised_number(analyst_client, 
 def test_a_conflicting_call_shows_the_reason_on_the_row(analyst_client, make_transaction):
     busy = make_transaction(public_id="BUSY", status=Status.FRAUD)
     CallAttempt.objects.create(transaction=busy, call_sid="CA" + "7" * 32)  # on the line
-    response = analyst_client.post(reverse("voiceflow:call", args=["BUSY"]), headers=HTMX)
+    response = analyst_client.post(reverse("call", args=["BUSY"]), headers=HTMX)
     page = response.content.decode()
     assert response.status_code == 409
     assert '<p class="row-msg error" role="alert">A call to BUSY is' in page

@@ -46,7 +46,7 @@ def test_a_call_not_found_yet_keeps_the_row_on_the_line(
     txn = make_transaction(phone=INDIA)
     slow_twilio.mode = "hold_then_lose"  # no answer, and Twilio never took it
 
-    response = analyst_client.post(reverse("voiceflow:call", args=[txn.public_id]))
+    response = analyst_client.post(reverse("call", args=[txn.public_id]))
 
     assert response.status_code == 202
     assert "may have been placed" in response.json()["message"]
@@ -57,7 +57,7 @@ def test_a_call_not_found_yet_keeps_the_row_on_the_line(
     # Not known yet: a second click is refused, nothing is sent to Twilio.
     slow_twilio.mode = "normal"
     sent = slow_twilio.requests
-    again = analyst_client.post(reverse("voiceflow:call", args=[txn.public_id]))
+    again = analyst_client.post(reverse("call", args=[txn.public_id]))
     assert again.status_code == 409
     assert slow_twilio.requests == sent
 

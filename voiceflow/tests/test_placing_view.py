@@ -8,7 +8,7 @@ from transactions.models import CallAttempt, Status
 
 
 def _url(txn_or_id):
-    return reverse("voiceflow:call", args=[getattr(txn_or_id, "public_id", txn_or_id)])
+    return reverse("call", args=[getattr(txn_or_id, "public_id", txn_or_id)])
 
 
 def test_it_places_a_call_and_answers_json(analyst_client, txn, twilio_api, alice):

@@ -59,7 +59,7 @@ def test_two_analysts_clicking_call_at_once_get_one_call_and_one_409(txn, twilio
         client = Client()
         client.force_login(user)
         clients.append(client)
-    url = reverse("voiceflow:call", args=[txn.public_id])
+    url = reverse("call", args=[txn.public_id])
 
     results = run_together(*(lambda c=c: c.post(url) for c in clients))
 

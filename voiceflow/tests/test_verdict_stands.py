@@ -165,7 +165,7 @@ def test_a_denial_mid_call_does_not_free_the_row_for_a_second_call(
     assert _row(txn).status == Status.FRAUD
     placed = len(twilio_api.requests)
 
-    response = analyst_client.post(reverse("voiceflow:call", args=[txn.public_id]))
+    response = analyst_client.post(reverse("call", args=[txn.public_id]))
 
     assert response.status_code == 409
     assert "already under way" in response.json()["message"]
@@ -175,7 +175,7 @@ def test_a_denial_mid_call_does_not_free_the_row_for_a_second_call(
 
 def test_a_second_click_during_a_live_call_is_refused(make_transaction, analyst_client, twilio_api):
     txn = make_transaction(phone=INDIA)
-    url = reverse("voiceflow:call", args=[txn.public_id])
+    url = reverse("call", args=[txn.public_id])
     assert analyst_client.post(url).status_code == 200
     second = analyst_client.post(url)
     assert second.status_code == 409

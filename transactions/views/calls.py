@@ -1,4 +1,7 @@
-"""POST /call/<id>: an analyst's click places a verification call."""
+"""POST /call/<id>: an analyst's click on a row's badge places a verification call.
+
+A dashboard action: it calls voiceflow's call placing and answers with the row.
+"""
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
@@ -8,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from ivr_project.ratelimit import limit_per_user
 from transactions.models import CallTrigger, Transaction
-from transactions.views.dashboard import row_response
 from voiceflow.calls import CallConflict, CallFailed, CallNotKnown, request_call
+
+from .dashboard import row_response
 
 
 def _answer(request, txn, *, ok: bool, message: str, status: int, **extra):
