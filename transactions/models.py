@@ -428,9 +428,15 @@ class Transaction(models.Model):
             if old == new_phone:
                 self.phone = new_phone
                 return False
-            Transaction.objects.filter(pk=self.pk).update(
-                phone=new_phone, updated_at=timezone.now()
-            )
+            values = {"phone": new_phone}
+            if row.queue_trigger == CallTrigger.BULK and row.queue_state in (
+                QueueState.QUEUED,
+                QueueState.SCHEDULED,
+            ):
+                # Its calling hours were the old number's: due now, so the dispatcher
+                # calls it or schedules it for the new number's hours.
+                values.update(queue_state=QueueState.QUEUED, next_call_at=timezone.now())
+            Transaction.objects.filter(pk=self.pk).update(**values, updated_at=timezone.now())
             AuditEntry.objects.create(
                 transaction=row,
                 user=user,

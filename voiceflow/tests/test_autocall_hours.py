@@ -123,3 +123,31 @@ def test_outside_calling_hours_flags_a_row_for_the_dashboard(make_transaction):
     row = make_transaction(phone=LOS_ANGELES)
     assert autocall.outside_calling_hours(row, WINTER_AFTERNOON)
     assert not autocall.outside_calling_hours(row, datetime(2026, 1, 15, 20, 0, tzinfo=UTC))
+
+
+def _open_only_where(phone, now):
+    """CALLING_HOURS that are open now for `phone`'s zone (an hour-and-a-half window)."""
+    local = now.astimezone(autocall.customer_time_zone(phone))
+    opens, closes = local - timedelta(minutes=30), local + timedelta(minutes=60)
+    if opens.date() != closes.date():
+        return None
+    return f"{opens:%H:%M}-{closes:%H:%M}"
+
+
+def test_a_phone_edit_reschedules_a_waiting_call_for_the_new_numbers_hours(
+    make_transaction, settings, alice
+):
+    # India and New York are ten and a half hours apart: a window open in one is shut
+    # in the other. Whichever fits the moment the test runs is the new number.
+    now = datetime.now(UTC)
+    old, new = (INDIA, NEW_YORK) if _open_only_where(NEW_YORK, now) else (NEW_YORK, INDIA)
+    settings.CALLING_HOURS = _open_only_where(new, now)
+    (row,) = _enqueue(make_transaction, now, old)
+    assert row.queue_state == QueueState.SCHEDULED  # waits for the old number's morning
+
+    row.set_phone_by(alice, new)
+    given = autocall.dispatch(datetime.now(UTC), lambda pk, slot: None)
+
+    row.refresh_from_db()
+    assert [pk for pk, _ in given] == [row.pk]  # called now, in the new number's hours
+    assert row.queue_state == QueueState.CALLING
