@@ -80,12 +80,18 @@ def _rank(call_status: str) -> int:
 
 
 def _confidence(value) -> float | None:
-    """Twilio's Confidence as a number; anything not finite counts as none given."""
-    try:
-        number = float(value) if value not in (None, "") else None
-    except ValueError:
+    """Twilio's Confidence as a number; None when none was sent.
+
+    Anything sent that is not a finite number (nan, inf, garbage) counts as no
+    confidence at all (0.0): a "yes" heard that way is asked again.
+    """
+    if value in (None, ""):
         return None
-    return number if number is not None and math.isfinite(number) else None
+    try:
+        number = float(value)
+    except ValueError:
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def _int(value) -> int | None:
