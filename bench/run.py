@@ -458,23 +458,15 @@ def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
             {"backend": backend, "target": name, "goal": goal, "value": shown, "pass": bool(ok)}
         )
 
+    # The ratios against /healthz are printed in the table for information only: those
+    # targets were retired (they cost more clarity than they gave users).
     n = r["at_n"]
     for c in CONNECTIONS:
-        floor = n["healthz"][c]["rps"]
         for hook in WEBHOOKS:
-            ratio = n[hook][c]["rps"] / floor
-            target(f"{hook} vs /healthz, c={c}", ratio, "≥ 60%", ratio >= 0.6, f"{ratio:.0%}")
             flat = n[hook][c]["rps"] / r["at_20"][hook][c]["rps"]
             target(
                 f"{hook} at {ROWS:,} vs 20 rows, c={c}", flat, "≥ 80%", flat >= 0.8, f"{flat:.0%}"
             )
-        ratio = n["dashboard"][c]["rps"] / floor
-        target(f"dashboard vs /healthz, c={c}", ratio, "≥ 30%", ratio >= 0.3, f"{ratio:.0%}")
-        for s in ("search_name", "search_phone", "search_merchant"):
-            ratio = n[s][c]["rps"] / floor
-            target(f"{s} vs /healthz, c={c}", ratio, "≥ 10%", ratio >= 0.1, f"{ratio:.0%}")
-        ratio = n["poll"][c]["rps"] / r["poll_floor"][c]["rps"]
-        target(f"poll vs /healthz, c={c}", ratio, "≥ 80%", ratio >= 0.8, f"{ratio:.0%}")
     size = n["poll"]["check"]["bytes"]
     target("poll response size (headers + body)", size, "< 1 KB", size < 1024, f"{size} B")
     rate = r["import"]["rows_per_s"]
