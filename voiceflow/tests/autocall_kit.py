@@ -1,4 +1,4 @@
-"""Shared pieces of the automatic-calling tests: a Twilio stand-in, clocks, real db_workers."""
+"""Shared pieces of the automatic-calling tests: phone numbers, clocks, real db_workers."""
 
 import os
 import signal
@@ -12,8 +12,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .twilio_standin import TwilioStandIn
-
 ROOT = Path(__file__).resolve().parents[2]
 # Thursday 15 January 2026, 14:00 UTC: 19:30 in India, 14:00 in London, 09:00 in New York.
 WINTER_AFTERNOON = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
@@ -24,15 +22,6 @@ LONDON = "+442079460123"
 NEW_YORK = "+12125550123"
 LOS_ANGELES = "+14155550101"
 US_TOLL_FREE = "+18005550100"  # every US zone: the default zone applies
-
-
-@pytest.fixture(name="standin")
-def standin_fixture(settings):
-    """The stand-in for Twilio's REST API; the real twilio client is pointed at it."""
-    server = TwilioStandIn(settings.TWILIO_SID, settings.TWILIO_AUTH_TOKEN).start()
-    settings.TWILIO_API_BASE_URL = server.url
-    yield server
-    server.stop()
 
 
 def database_url() -> str:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from transactions.models import CallOutcome, Transaction
 from voiceflow import autocall
 
-from .autocall_kit import INDIA, standin_fixture  # noqa: F401
+from .autocall_kit import INDIA
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def _bulk_call(row):
     ids=["keypad", "speech"],
 )
 def test_an_opted_out_customer_gets_no_more_automatic_calls(
-    make_transaction, standin, twilio_post, answer
+    make_transaction, twilio_api, twilio_post, answer
 ):
     row = make_transaction(phone=INDIA)
     call = _bulk_call(row)
@@ -52,11 +52,11 @@ def test_an_opted_out_customer_gets_no_more_automatic_calls(
     again = autocall.enqueue_calls(Transaction.objects.filter(pk=row.pk))
     assert (again.queued, again.scheduled, again.skipped) == (0, 0, 1)
     assert autocall.dispatch(timezone.now(), lambda pk, slot: None) == []
-    assert standin.placed_to(INDIA) == 1
+    assert twilio_api.placed_to(INDIA) == 1
 
 
 def test_an_opt_out_during_a_call_drops_the_retry_planned_for_it(
-    make_transaction, standin, twilio_post
+    make_transaction, twilio_api, twilio_post
 ):
     row = make_transaction(phone=INDIA)
     call = _bulk_call(row)

@@ -18,7 +18,7 @@ from transactions.models import (
 from voiceflow import autocall
 from voiceflow.calls import twilio_client
 
-from .autocall_kit import INDIA, LOS_ANGELES, standin_fixture  # noqa: F401
+from .autocall_kit import INDIA, LOS_ANGELES
 
 pytestmark = pytest.mark.django_db
 
@@ -44,34 +44,34 @@ def _never(pk, when):
     raise AssertionError("nothing should be deferred")
 
 
-def test_it_places_the_call_and_clears_the_queue(make_transaction, standin):
+def test_it_places_the_call_and_clears_the_queue(make_transaction, twilio_api):
     row, slot = _slotted(make_transaction)
     assert autocall.place_claimed_call(row.pk, slot, timezone.now(), _never) == "placed"
     row.refresh_from_db()
     assert (row.status, row.queue_state, row.next_call_at) == (Status.CONNECTING, "", None)
     [attempt] = row.calls.all()
     assert attempt.trigger == CallTrigger.BULK
-    assert attempt.call_sid == standin.calls[0]["sid"]
-    assert standin.placed_to(INDIA) == 1
+    assert attempt.call_sid == twilio_api.calls[0]["sid"]
+    assert twilio_api.placed_to(INDIA) == 1
 
 
-def test_a_second_run_of_the_same_slot_places_nothing(make_transaction, standin):
+def test_a_second_run_of_the_same_slot_places_nothing(make_transaction, twilio_api):
     row, slot = _slotted(make_transaction)
     autocall.place_claimed_call(row.pk, slot, timezone.now(), _never)
     assert autocall.place_claimed_call(row.pk, slot, timezone.now(), _never) == "stale"
-    assert standin.placed_to(INDIA) == 1
+    assert twilio_api.placed_to(INDIA) == 1
 
 
-def test_a_customer_who_opted_out_meanwhile_is_not_called(make_transaction, standin):
+def test_a_customer_who_opted_out_meanwhile_is_not_called(make_transaction, twilio_api):
     row, slot = _slotted(make_transaction)
     Transaction.objects.filter(pk=row.pk).update(opted_out_at=timezone.now())
     assert autocall.place_claimed_call(row.pk, slot, timezone.now(), _never) == "dropped"
     row.refresh_from_db()
     assert row.queue_state == ""
-    assert standin.calls == []
+    assert twilio_api.calls == []
 
 
-def test_the_gate_defers_a_call_that_comes_too_soon(make_transaction, standin):
+def test_the_gate_defers_a_call_that_comes_too_soon(make_transaction, twilio_api):
     first, first_slot = _slotted(make_transaction)
     now = timezone.now()
     autocall.place_claimed_call(first.pk, first_slot, now, _never)
@@ -84,16 +84,16 @@ def test_the_gate_defers_a_call_that_comes_too_soon(make_transaction, standin):
     assert deferred == [now + timedelta(seconds=1)]
     second.refresh_from_db()
     assert (second.queue_state, second.next_call_at) == (QueueState.CALLING, deferred[0])
-    assert standin.placed_to(INDIA) == 1
+    assert twilio_api.placed_to(INDIA) == 1
 
 
-def test_a_call_whose_hours_closed_waits_for_the_morning(make_transaction, standin, settings):
+def test_a_call_whose_hours_closed_waits_for_the_morning(make_transaction, twilio_api, settings):
     row, slot = _slotted(make_transaction, phone=LOS_ANGELES)
     settings.CALLING_HOURS = "00:00-00:01"
     assert autocall.place_claimed_call(row.pk, slot, timezone.now(), _never) == "scheduled"
     row.refresh_from_db()
     assert row.queue_state == QueueState.SCHEDULED
-    assert standin.calls == []
+    assert twilio_api.calls == []
 
 
 def _orphan(make_transaction, *, with_attempt: bool):
@@ -111,7 +111,7 @@ def _after_lease():
 
 
 def test_an_expired_claim_without_an_attempt_goes_back_to_the_head_of_the_queue(
-    make_transaction, standin
+    make_transaction, twilio_api
 ):
     row, slot, _ = _orphan(make_transaction, with_attempt=False)
     assert autocall.recover_expired_calls(timezone.now())["requeued"] == 0  # lease still held
@@ -121,7 +121,7 @@ def test_an_expired_claim_without_an_attempt_goes_back_to_the_head_of_the_queue(
 
 
 def test_a_call_twilio_took_before_the_worker_died_is_adopted_not_repeated(
-    make_transaction, standin
+    make_transaction, twilio_api
 ):
     row, _, attempt = _orphan(make_transaction, with_attempt=True)
     # Twilio accepted the dead worker's request.
@@ -129,12 +129,12 @@ def test_a_call_twilio_took_before_the_worker_died_is_adopted_not_repeated(
     assert autocall.recover_expired_calls(_after_lease())["adopted"] == 1
     attempt.refresh_from_db()
     row.refresh_from_db()
-    assert attempt.call_sid == standin.calls[0]["sid"]
+    assert attempt.call_sid == twilio_api.calls[0]["sid"]
     assert (row.queue_state, row.status) == ("", Status.CONNECTING)
-    assert standin.placed_to(row.phone) == 1
+    assert twilio_api.placed_to(row.phone) == 1
 
 
-def test_a_call_twilio_never_took_is_marked_lost_and_queued_again(make_transaction, standin):
+def test_a_call_twilio_never_took_is_marked_lost_and_queued_again(make_transaction, twilio_api):
     row, slot, attempt = _orphan(make_transaction, with_attempt=True)
     assert autocall.recover_expired_calls(_after_lease())["requeued"] == 1
     attempt.refresh_from_db()
@@ -145,9 +145,9 @@ def test_a_call_twilio_never_took_is_marked_lost_and_queued_again(make_transacti
     assert row.queue_trigger != CallTrigger.RETRY and row.queue_label == "Queued"
 
 
-def test_when_twilio_cannot_be_asked_the_row_waits(make_transaction, standin):
+def test_when_twilio_cannot_be_asked_the_row_waits(make_transaction, twilio_api):
     row, slot, _ = _orphan(make_transaction, with_attempt=True)
-    standin.stop()
+    twilio_api.stop()
     assert autocall.recover_expired_calls(_after_lease())["unknown"] == 1
     row.refresh_from_db()
     assert (row.queue_state, row.next_call_at) == (QueueState.CALLING, slot)

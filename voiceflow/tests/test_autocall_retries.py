@@ -16,7 +16,7 @@ from transactions.models import (
 )
 from voiceflow import autocall
 
-from .autocall_kit import INDIA, LOS_ANGELES, standin_fixture  # noqa: F401
+from .autocall_kit import INDIA, LOS_ANGELES
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +207,7 @@ def test_a_retry_due_at_night_waits_for_the_morning(make_transaction):
 
 
 def test_an_unanswered_call_placed_through_twilio_is_retried(
-    make_transaction, standin, twilio_post, settings
+    make_transaction, twilio_api, twilio_post, settings
 ):
     """End to end: a bulk call placed through the REST API, Twilio's no-answer callback, a retry."""
     settings.CALLING_HOURS = "00:00-24:00"
@@ -215,7 +215,7 @@ def test_an_unanswered_call_placed_through_twilio_is_retried(
     autocall.enqueue_calls(Transaction.objects.filter(pk=row.pk))
     [(_, slot)] = autocall.dispatch(timezone.now(), lambda pk, slot: None)
     assert autocall.place_claimed_call(row.pk, slot, timezone.now(), None) == "placed"
-    sid = standin.calls[0]["sid"]
+    sid = twilio_api.calls[0]["sid"]
     response = twilio_post(
         f"/status/{row.public_id}",
         {"CallSid": sid, "CallStatus": "no-answer", "SequenceNumber": 3, "To": row.phone},

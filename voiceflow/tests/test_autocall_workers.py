@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 from transactions.models import CallAttempt, QueueState, Status, Transaction
 from voiceflow import autocall, tasks
 
-from .autocall_kit import INDIA, Worker, standin_fixture, wait_until  # noqa: F401
+from .autocall_kit import Worker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,11 +31,11 @@ def _worker_settings(settings):
 
 
 @pytest.fixture
-def workers(standin):
+def workers(twilio_api):
     started = []
 
     def start():
-        worker = Worker(standin.url, **WORKER_ENV)
+        worker = Worker(twilio_api.url, **WORKER_ENV)
         started.append(worker)
         return worker
 
@@ -55,7 +55,7 @@ def _settled(rows):
 
 
 def test_two_workers_racing_for_the_same_queue_place_each_call_once(
-    make_transaction, standin, workers
+    make_transaction, twilio_api, workers
 ):
     rows = _bulk(make_transaction, 6)
 
@@ -73,7 +73,7 @@ def test_two_workers_racing_for_the_same_queue_place_each_call_once(
         lambda: _settled(rows) and not placements.exclude(status="SUCCESSFUL").exists(),
         what="every call placed",
     )
-    assert sorted(c["to"] for c in standin.calls) == sorted(r.phone for r in rows)
+    assert sorted(c["to"] for c in twilio_api.calls) == sorted(r.phone for r in rows)
     for row in rows:
         assert CallAttempt.objects.filter(transaction=row).count() == 1
     # Each slot's second copy found the row taken. (The gate may have deferred a
@@ -83,16 +83,16 @@ def test_two_workers_racing_for_the_same_queue_place_each_call_once(
 
 
 def test_a_worker_killed_after_twilio_took_the_call_does_not_call_twice(
-    make_transaction, standin, workers
+    make_transaction, twilio_api, workers
 ):
     [row] = _bulk(make_transaction, 1)
-    standin.mode = "hold_after_accepting"
+    twilio_api.mode = "hold_after_accepting"
     autocall.dispatch(timezone.now(), tasks._enqueue_placement)
     doomed = workers()
-    wait_until(lambda: standin.calls, what="the call to reach Twilio")
+    wait_until(lambda: twilio_api.calls, what="the call to reach Twilio")
     doomed.kill()
-    standin.mode = "normal"
-    standin.release()
+    twilio_api.mode = "normal"
+    twilio_api.release()
     row.refresh_from_db()
     assert (row.queue_state, row.status) == (QueueState.CALLING, Status.CONNECTING)
 
@@ -101,27 +101,27 @@ def test_a_worker_killed_after_twilio_took_the_call_does_not_call_twice(
     workers()
     wait_until(lambda: _settled([row]), what="the orphaned call to be recovered")
     [attempt] = CallAttempt.objects.filter(transaction=row)
-    assert attempt.call_sid == standin.calls[0]["sid"]
-    assert standin.placed_to(row.phone) == 1
+    assert attempt.call_sid == twilio_api.calls[0]["sid"]
+    assert twilio_api.placed_to(row.phone) == 1
 
 
 def test_a_worker_killed_before_twilio_took_the_call_does_not_lose_it(
-    make_transaction, standin, workers
+    make_transaction, twilio_api, workers
 ):
     [row] = _bulk(make_transaction, 1)
-    standin.mode = "hold_then_lose"
+    twilio_api.mode = "hold_then_lose"
     autocall.dispatch(timezone.now(), tasks._enqueue_placement)
     doomed = workers()
-    wait_until(lambda: standin.requests, what="the worker to ask Twilio")
+    wait_until(twilio_api.create_requests, what="the worker to ask Twilio")
     doomed.kill()
-    standin.mode = "normal"
-    standin.release()
-    assert standin.calls == []
+    twilio_api.mode = "normal"
+    twilio_api.release()
+    assert twilio_api.calls == []
 
     tasks.ensure_ticking()
     workers()
-    wait_until(lambda: standin.calls and _settled([row]), what="the lost call to be placed")
+    wait_until(lambda: twilio_api.calls and _settled([row]), what="the lost call to be placed")
     lost, placed = CallAttempt.objects.filter(transaction=row).order_by("created_at")
     assert lost.error_code == autocall.LOST
-    assert placed.call_sid == standin.calls[0]["sid"]
-    assert standin.placed_to(row.phone) == 1
+    assert placed.call_sid == twilio_api.calls[0]["sid"]
+    assert twilio_api.placed_to(row.phone) == 1

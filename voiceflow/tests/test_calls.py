@@ -148,7 +148,7 @@ def test_a_refused_connection_says_twilio_could_not_be_reached(txn, settings, re
 
 def test_a_slow_twilio_leaves_the_call_not_known_rather_than_failed(txn, twilio_api, settings):
     settings.TWILIO_HTTP_TIMEOUT = 0.2
-    twilio_api.reply(201, twilio_api.call_resource([]), delay=1)
+    twilio_api.reply(201, twilio_api.call_resource(to=txn.phone), delay=1)
     with pytest.raises(CallNotKnown, match="may have been placed"):
         request_call(txn)
     txn.refresh_from_db()
