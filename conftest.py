@@ -104,6 +104,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def make_user(db):
+    """make_user(username, group=None, **fields): a saved user, in that role when given."""
+    return _user
+
+
+@pytest.fixture
 def alice(db):
     return _user("alice", ANALYSTS)
 

@@ -12,21 +12,6 @@ from twilio.rest import Client
 
 
 @pytest.fixture(autouse=True)
-def roles(request):
-    """Transactional tests flush the groups the roles migration made: put them back."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None:
-        return
-    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
-    from django.contrib.auth.models import Group, Permission
-
-    from transactions.roles import sync_roles
-
-    if not Group.objects.exists():
-        sync_roles(Group, Permission)
-
-
-@pytest.fixture(autouse=True)
 def fast_simulator(settings):
     # Scripted customers answer at once and nobody waits for a softphone.
     settings.SIMULATOR_TIME_SCALE = 0
@@ -52,6 +37,15 @@ def live(live_server, settings):
     db_settings["CONN_MAX_AGE"] = 0
     yield live_server
     db_settings["CONN_MAX_AGE"] = kept
+
+
+@pytest.fixture
+def twiml_log():
+    """What the tiny TwiML app (twiml_app.py) received, empty at the start of the test."""
+    from . import twiml_app
+
+    twiml_app.received.clear()
+    return twiml_app.received
 
 
 def twilio_client(sid=None, token=None) -> Client:

@@ -12,14 +12,13 @@ from simulator.models import SimCall
 
 from . import twiml_app
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("simulator.tests.twiml_app")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.urls("simulator.tests.twiml_app"),
+    pytest.mark.usefixtures("twiml_log"),
+]
 
 ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
-
-
-@pytest.fixture(autouse=True)
-def clean_log():
-    twiml_app.received.clear()
 
 
 def _call(server, *, to="+14155550100", mode="", events=ALL_EVENTS, **fields):

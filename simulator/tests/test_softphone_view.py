@@ -243,8 +243,7 @@ def _wait_for(client, predicate, seconds=10):
 
 
 @pytest.fixture
-def person_call(live, settings):
-    twiml_app.received.clear()
+def person_call(live, settings, twiml_log):
     settings.SIMULATOR_PICKUP_SECONDS = 10
 
     def make(query=""):

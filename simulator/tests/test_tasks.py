@@ -17,13 +17,9 @@ from . import twiml_app
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.urls("simulator.tests.twiml_app"),
+    pytest.mark.usefixtures("twiml_log"),
 ]
 WATCH = "simulator.tasks.watch_simulated_call"
-
-
-@pytest.fixture(autouse=True)
-def clean_log():
-    twiml_app.received.clear()
 
 
 def _call(live, **fields):

@@ -75,15 +75,14 @@ def test_a_user_moved_to_supervisors_gains_their_permissions_on_the_next_request
     assert analyst_client.post(url, {"status": "Resolved"}).status_code == 302
 
 
-def test_superusers_have_every_permission_and_inactive_users_none(db):
-    boss = User.objects.create_superuser("boss", "boss@bank.example", "x")
+def test_superusers_have_every_permission_and_inactive_users_none(make_user):
+    boss = make_user("boss", is_superuser=True, is_staff=True)
     assert boss.get_all_permissions() == {
         f"{p.content_type.app_label}.{p.codename}"
         for p in Permission.objects.select_related("content_type")
     }
     assert boss.has_perm("transactions.set_status")
-    gone = User.objects.create_user("gone", is_active=False)
-    gone.groups.add(Group.objects.get_or_create(name=SUPERVISORS)[0])
+    gone = make_user("gone", SUPERVISORS, is_active=False)
     assert gone.get_all_permissions() == set()
     assert not gone.has_perm("transactions.view_transaction")
 

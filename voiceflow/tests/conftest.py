@@ -10,12 +10,6 @@ from voiceflow.calls import request_call
 from .twilio_standin import TwilioStandIn
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The test users' passwords need no real key stretching; it costs ~0.5 s a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def twilio_api(settings):
     """The stand-in for Twilio's REST API; the real twilio client is pointed at it."""
@@ -23,6 +17,15 @@ def twilio_api(settings):
     settings.TWILIO_API_BASE_URL = stand_in.url
     yield stand_in
     stand_in.stop()
+
+
+@pytest.fixture
+def always_open(settings):
+    """Calling hours open round the clock: tests run at any real time of day.
+
+    Calling hours have tests of their own (test_autocall_hours.py).
+    """
+    settings.CALLING_HOURS = "00:00-24:00"
 
 
 @pytest.fixture

@@ -8,14 +8,9 @@ from transactions.models import AuditEntry, QueueState, Transaction
 
 from .autocall_kit import INDIA
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("always_open")]
 
 CHANGELIST = reverse("admin:transactions_transaction_changelist")
-
-
-@pytest.fixture(autouse=True)
-def _always_open(settings):
-    settings.CALLING_HOURS = "00:00-24:00"
 
 
 def _run(client, action, rows):

@@ -14,14 +14,9 @@ from voiceflow import autocall
 
 from .autocall_kit import INDIA
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("always_open")]
 
 ROWS = 80
-
-
-@pytest.fixture(autouse=True)
-def _always_open(settings):
-    settings.CALLING_HOURS = "00:00-24:00"
 
 
 def test_queue_cancel_and_clean_up_race_without_deadlock_or_double_audit(make_transaction):

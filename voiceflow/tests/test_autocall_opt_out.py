@@ -9,12 +9,7 @@ from voiceflow import autocall
 
 from .autocall_kit import INDIA
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _always_open(settings):
-    settings.CALLING_HOURS = "00:00-24:00"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("always_open")]
 
 
 def _bulk_call(row):

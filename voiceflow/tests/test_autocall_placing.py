@@ -20,13 +20,7 @@ from voiceflow.calls import twilio_client
 
 from .autocall_kit import INDIA, LOS_ANGELES
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _always_open(settings):
-    # These tests run at the real time of day; calling hours are tested on their own.
-    settings.CALLING_HOURS = "00:00-24:00"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("always_open")]
 
 
 def _slotted(make_transaction, phone=INDIA, **fields):

@@ -207,10 +207,9 @@ def test_a_retry_due_at_night_waits_for_the_morning(make_transaction):
 
 
 def test_an_unanswered_call_placed_through_twilio_is_retried(
-    make_transaction, twilio_api, twilio_post, settings
+    make_transaction, twilio_api, twilio_post, always_open
 ):
     """End to end: a bulk call placed through the REST API, Twilio's no-answer callback, a retry."""
-    settings.CALLING_HOURS = "00:00-24:00"
     row = make_transaction(phone=INDIA)
     autocall.enqueue_calls(Transaction.objects.filter(pk=row.pk))
     [(_, slot)] = autocall.dispatch(timezone.now(), lambda pk, slot: None)

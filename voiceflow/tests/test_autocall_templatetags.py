@@ -19,8 +19,7 @@ def _label(txn) -> str:
     return Template("{% load autocall %}{% autocall_label t %}").render(Context({"t": txn}))
 
 
-def test_a_planned_retry_shows_its_number_and_time(make_transaction, settings):
-    settings.CALLING_HOURS = "00:00-24:00"
+def test_a_planned_retry_shows_its_number_and_time(make_transaction, always_open):
     row = make_transaction(phone=INDIA, status="Not Answered")
     call = CallAttempt.objects.create(transaction=row, trigger=CallTrigger.BULK, call_sid="CA1")
     ended = timezone.now() - timedelta(minutes=1)

@@ -50,8 +50,7 @@ def test_a_chain_that_died_is_restarted():
     assert tasks.autocall_tick.call(stale.isoformat()) == "duplicate"
 
 
-def test_a_tick_plans_retries_and_dispatches(make_transaction, settings):
-    settings.CALLING_HOURS = "00:00-24:00"
+def test_a_tick_plans_retries_and_dispatches(make_transaction, settings, always_open):
     settings.CALL_RETRY_DELAYS_MINUTES = [0, 0]
     row = make_transaction(phone=INDIA, status="Not Answered")
     call = CallAttempt.objects.create(transaction=row, trigger=CallTrigger.BULK, call_sid="CA1")

@@ -10,16 +10,11 @@ from voiceflow import tasks
 
 from .autocall_kit import INDIA
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("always_open")]
 
 BULK = reverse("voiceflow:bulk_call")
 PENDING = reverse("voiceflow:bulk_call_pending")
 CANCEL = reverse("voiceflow:bulk_cancel")
-
-
-@pytest.fixture(autouse=True)
-def _always_open(settings):
-    settings.CALLING_HOURS = "00:00-24:00"
 
 
 @pytest.fixture

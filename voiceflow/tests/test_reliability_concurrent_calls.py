@@ -6,37 +6,30 @@ what it was asked.
 """
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD
 from transactions.models import CallAttempt, CallOutcome, Status, Transaction
-from transactions.roles import ANALYSTS, sync_roles
+from transactions.roles import ANALYSTS
 from transactions.tests.concurrency import errors_in, run_together
 from voiceflow.calls import CallConflict, CallFailed, request_call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _analysts(n):
-    # A transactional test starts from a flushed database: the roles come back first.
-    sync_roles(Group, Permission)
-    group = Group.objects.get(name=ANALYSTS)
-    users = []
-    for k in range(n):
-        user = User.objects.create_user(f"analyst{k}", password=PASSWORD)
-        user.groups.add(group)
-        users.append(user)
-    return users
+@pytest.fixture
+def analysts(make_user):
+    return lambda n: [make_user(f"analyst{k}", ANALYSTS) for k in range(n)]
 
 
 def _call(pk, user):
     return lambda: request_call(Transaction.objects.get(pk=pk), user=user)
 
 
-def test_eight_analysts_starting_the_same_call_at_once_place_one_call(make_transaction, twilio_api):
-    users = _analysts(8)
+def test_eight_analysts_starting_the_same_call_at_once_place_one_call(
+    make_transaction, twilio_api, analysts
+):
+    users = analysts(8)
     rows = [make_transaction() for _ in range(3)]
     for row in rows:
         results = run_together(*(_call(row.pk, u) for u in users))
@@ -53,9 +46,9 @@ def test_eight_analysts_starting_the_same_call_at_once_place_one_call(make_trans
         assert row.status == Status.CONNECTING
 
 
-def test_two_analysts_clicking_call_at_once_get_one_call_and_one_409(txn, twilio_api):
+def test_two_analysts_clicking_call_at_once_get_one_call_and_one_409(txn, twilio_api, analysts):
     clients = []
-    for user in _analysts(2):
+    for user in analysts(2):
         client = Client()
         client.force_login(user)
         clients.append(client)

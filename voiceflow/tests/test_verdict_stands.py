@@ -197,9 +197,8 @@ def test_a_bulk_request_skips_a_row_with_a_live_call(
 
 
 def test_an_automatic_call_whose_slot_comes_during_a_live_call_places_nothing(
-    make_transaction, place, twilio_api, twilio_post, settings
+    make_transaction, place, twilio_api, twilio_post, always_open
 ):
-    settings.CALLING_HOURS = "00:00-24:00"
     txn = make_transaction(phone=INDIA)
     now = timezone.now()
     # An unanswered bulk call: a retry is planned for it.
