@@ -22,7 +22,7 @@ ROOT = Path(settings.BASE_DIR)
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 
 STAND_IN = """#!{python}
-import os, signal, sys, time
+import os, signal, sys
 
 args = sys.argv[1:]
 if args[:1] != ["manage.py"]:
@@ -45,7 +45,7 @@ if command in ("runserver", "db_worker"):
 
     signal.signal(signal.SIGTERM, stop)
     while True:
-        time.sleep(0.05)
+        signal.pause()
 """
 
 
