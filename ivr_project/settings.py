@@ -213,6 +213,8 @@ TWILIO_SID = env.str("TWILIO_SID", default="")
 SIMULATION = not TWILIO_SID
 SIMULATOR_PREFIX = "simulator/"
 if SIMULATION:
+    # HMAC as a key derivation (not a signature check, which twilio's RequestValidator
+    # does): every process derives the same simulated account from the one secret.
     _derived = hmac.new(SECRET_KEY.encode(), b"ivr-simulator", hashlib.sha256).hexdigest()
     TWILIO_SID = "AC" + _derived[:32]
     TWILIO_AUTH_TOKEN = _derived[32:64]
