@@ -95,7 +95,7 @@ def test_an_unknown_id_is_404(analyst_client, db):
     response = analyst_client.post(url("TXN404"), {"client_phone": "+14155550102"})
 
     assert response.status_code == 404
-    assert response.json() == {"error": "No transaction TXN404."}
+    assert response.json() == {"error": "No such transaction."}  # the id is not repeated
 
 
 def test_it_needs_the_csrf_token(alice, txn):

@@ -116,7 +116,7 @@ def transactions(request):
 def update_phone(request, public_id):
     txn = _get_txn(public_id)
     if txn is None:
-        return _error(f"No transaction {public_id}.", 404)
+        return _error("No such transaction.", 404)
     try:
         raw = _body(request).get("client_phone", "")
         txn.set_phone_by(request.user, str(raw or ""), source="api")
@@ -135,7 +135,7 @@ def update_phone(request, public_id):
 def set_action(request, public_id):
     txn = _get_txn(public_id)
     if txn is None:
-        return _error(f"No transaction {public_id}.", 404)
+        return _error("No such transaction.", 404)
     try:
         action = _body(request).get("action", "")
     except ValueError as e:

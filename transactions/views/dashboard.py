@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
 from django.db.models import Count, Q
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -56,7 +56,12 @@ SORT_COLUMNS = [("date", "Date"), ("amount", "Amount"), ("status", "Status")]
 
 
 class BadParams(ValueError):
-    pass
+    """A parameter the dashboard cannot use; its message never repeats what was sent."""
+
+
+def _bad_request(error) -> HttpResponse:
+    # Plain text: whatever a message holds, a browser never reads it as a page.
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
 
 def _view_params(query) -> dict:
@@ -66,13 +71,13 @@ def _view_params(query) -> dict:
         raise BadParams(f"Search for at most {MAX_QUERY_LENGTH} characters.")
     status = query.get("status", "")
     if status and status not in Status.values:
-        raise BadParams(f"Unknown status “{status}”. Use one of: {', '.join(Status.values)}.")
+        raise BadParams(f"Unknown status. Use one of: {', '.join(Status.values)}.")
     review = query.get("review", "")
     if review not in ("", "1"):
         raise BadParams("review must be 1 (only rows that need review) or left out.")
     sort = query.get("sort", "") or DEFAULT_SORT
     if sort not in SORTS:
-        raise BadParams(f"Unknown sort “{sort}”. Use one of: {', '.join(SORTS)}.")
+        raise BadParams(f"Unknown sort. Use one of: {', '.join(SORTS)}.")
     return {
         "q": q,
         "status": status,
@@ -205,9 +210,10 @@ def _sort_links(params) -> list[dict]:
 @permission_required(VIEW, raise_exception=True)
 def dashboard(request):
     try:
-        params = _view_params(request.GET)
+        params, notice = _view_params(request.GET), ""
     except BadParams as e:
-        return HttpResponseBadRequest(str(e))
+        # A bad link still shows the table: the default view, and why.
+        params, notice = _view_params(QueryDict()), f"{e} Showing every transaction instead."
     searched, shown, known = _filtered(params)
     counts = _counts(params, searched, known)
     paginator = Paginator(shown.with_call_info(), PAGE_SIZE)
@@ -232,12 +238,13 @@ def dashboard(request):
         "export_url": reverse("dashboard-export") + _query_string(params, page=""),
         "poll_url": _poll_url(params, request.user, timezone.now()),
         "poll_seconds": _poll_seconds(),
+        "notice": notice,
     }
     template = "transactions/dashboard.html"
     fragment = request.htmx and not request.htmx.history_restore_request
     if fragment:
         template += "#results"
-    response = render(request, template, ctx)
+    response = render(request, template, ctx, status=400 if notice else 200)
     if fragment:
         # The address bar shows the view without empty or default parameters.
         response["HX-Push-Url"] = reverse("dashboard") + _query_string(params).rstrip("?")
@@ -296,10 +303,10 @@ def _changed_rows(request):
         user_id, since, _ = _read_token(request.GET.get("since"))
         params = _view_params(request.GET)
     except BadParams as e:
-        return HttpResponseBadRequest(str(e))
+        return _bad_request(e)
     if user_id != str(request.user.pk):
         # The page was drawn for someone else (another login in this browser): redraw it.
-        response = HttpResponseBadRequest("since was issued to another user: reload the page.")
+        response = _bad_request("since was issued to another user: reload the page.")
         response["HX-Refresh"] = "true"
         return response
     now = timezone.now()
@@ -413,7 +420,7 @@ def export_csv(request):
     try:
         params = _view_params(request.GET)
     except BadParams as e:
-        return HttpResponseBadRequest(str(e))
+        return _bad_request(e)
     _, queryset, _ = _filtered(params)
     return csv_download(queryset)
 
