@@ -74,40 +74,25 @@ def _row(values) -> list[str]:
     ]
 
 
+_BLOCK = 500  # rows per read and per write: a few hundred kB, never megabytes
+
+
 def csv_lines(queryset):
-    """The export as text: the header, then lines in blocks of up to 500 transactions.
+    """The export as text: the header, then lines in blocks of up to _BLOCK transactions.
 
     A generator, so a download is streamed: a million rows never sit in a
     web worker's memory at once, and each block is one write to the client.
     """
-    for text, _ in _blocks(queryset):
-        yield text
-
-
-def write_transactions_csv(queryset, fileobj) -> int:
-    """Write a header and a line per transaction to `fileobj` (has .write); return the rows."""
-    rows = 0
-    for text, count in _blocks(queryset):
-        fileobj.write(text)
-        rows += count
-    return rows
-
-
-_BLOCK = 500  # rows per read and per write: a few hundred kB, never megabytes
-
-
-def _blocks(queryset):
-    """(text, rows in it): the header first (0 rows), then blocks of up to _BLOCK lines."""
     writer = csv.writer(_Line())
-    yield writer.writerow(HEADER), 0
+    yield writer.writerow(HEADER)
     block = []
     for values in queryset.values_list(*COLUMNS.values()).iterator(chunk_size=_BLOCK):
         block.append(writer.writerow(_row(values)))
         if len(block) == _BLOCK:
-            yield "".join(block), len(block)
+            yield "".join(block)
             block = []
     if block:
-        yield "".join(block), len(block)
+        yield "".join(block)
 
 
 def csv_download(queryset) -> StreamingHttpResponse:

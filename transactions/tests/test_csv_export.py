@@ -5,14 +5,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transactions.csv_export import HEADER, safe_cell, write_transactions_csv
+from transactions.csv_export import HEADER, csv_lines, safe_cell
 from transactions.models import Status, Transaction
 
 
 def export(queryset):
-    buffer = io.StringIO()
-    rows = write_transactions_csv(queryset, buffer)
-    return rows, list(csv.reader(io.StringIO(buffer.getvalue())))
+    lines = list(csv.reader(io.StringIO("".join(csv_lines(queryset)))))
+    return len(lines) - 1, lines
 
 
 def test_it_writes_a_header_and_a_masked_row_per_transaction(make_transaction):
