@@ -82,6 +82,17 @@ def test_a_json_array_body_is_refused(supervisor_client, txn):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("body", ['{"action":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000])
+def test_a_deeply_nested_json_body_is_refused_and_changes_nothing(supervisor_client, txn, body):
+    response = supervisor_client.post(url(), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Bad request body")
+    txn.refresh_from_db()
+    assert txn.status == Status.PENDING
+    assert not AuditEntry.objects.exists()
+
+
 def test_an_unknown_id_is_404(supervisor_client, db):
     response = supervisor_client.post(url("NOPE"), {"action": "Resolved"})
 

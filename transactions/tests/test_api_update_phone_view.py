@@ -84,6 +84,19 @@ def test_it_refuses_a_body_that_is_not_json(analyst_client, txn):
     assert response.json()["error"].startswith("Bad request body")
 
 
+@pytest.mark.parametrize(
+    "body", ['{"client_phone":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000]
+)
+def test_a_deeply_nested_json_body_is_refused_and_changes_nothing(analyst_client, txn, body):
+    response = analyst_client.post(url(), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Bad request body")
+    txn.refresh_from_db()
+    assert txn.phone == "+14155550101"
+    assert not AuditEntry.objects.exists()
+
+
 def test_the_same_number_again_is_not_a_change(analyst_client, txn):
     response = analyst_client.post(url(), {"client_phone": "+14155550101"})
 

@@ -51,7 +51,11 @@ def _get_txn(public_id):
 def _body(request) -> dict:
     """JSON body or form fields, as one dict; ValueError for a body that is neither."""
     if request.content_type == "application/json":
-        data = json.loads(request.body or b"{}")
+        try:
+            data = json.loads(request.body or b"{}")
+        except RecursionError:
+            # json.loads recurses once per level: a body of 100,000 "[" exhausts the stack.
+            raise ValueError("JSON nested too deeply") from None
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object")
         return data
