@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a charset that cannot decode text is refused before anything reads a parameter.
+    "ivr_project.middleware.RefuseUnusableCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ivr_project.middleware.RefuseNullCharactersMiddleware",
