@@ -171,6 +171,33 @@ def test_it_rejects_bad_filters_with_a_clear_message(analyst_client, params, wor
     assert words in response.content.decode()
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_a_search_too_short_says_why(analyst_client, make_transaction, headers):
+    make_transaction(public_id="AS", client_name="Asha Rao")
+    make_transaction(public_id="TXN002", client_name="Asha Rao")
+    response = analyst_client.get("/", {"q": "as"}, headers=headers)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Type at least 3 letters or digits to search names, merchants and phones" in page
+    assert "row-AS" in page  # an ID typed in full still matches
+    assert "row-TXN002" not in page
+
+
+def test_a_search_long_enough_gives_no_hint(analyst_client, make_transaction):
+    make_transaction(public_id="TXN010")
+    page = analyst_client.get("/", {"q": "TXN01"}).content.decode()
+    assert "Type at least" not in page
+    assert "row-TXN010" in page
+
+
+def test_a_card_is_found_by_its_last_four(analyst_client, make_transaction):
+    make_transaction(public_id="CARD", card_last4="7788")
+    make_transaction(public_id="OTHER", card_last4="1122")
+    page = analyst_client.get("/", {"q": "7788"}).content.decode()
+    assert "row-CARD" in page
+    assert "row-OTHER" not in page
+
+
 def test_an_htmx_request_gets_only_the_results_fragment(analyst_client, txn):
     response = analyst_client.get("/", {"q": "Asha"}, headers=HTMX)
     page = response.content.decode()

@@ -15,6 +15,7 @@ from transactions.models import Transaction
 def rows(make_transaction):
     make_transaction(
         public_id="TXN-A1",
+        card_last4="4821",
         client_name="Asha Rao",
         phone="+919876543210",
         merchant_name="Croma Electronics",
@@ -22,6 +23,7 @@ def rows(make_transaction):
     )
     make_transaction(
         public_id="TXN-B2",
+        card_last4="1234",
         client_name="Ravi Kumar",
         phone="+14155550101",
         merchant_name="Big Bazaar",
@@ -29,6 +31,7 @@ def rows(make_transaction):
     )
     make_transaction(
         public_id="TXN-C3",
+        card_last4="0042",
         client_name='Zoë O\'Brien "Zo"',
         phone="+447700900123",
         merchant_name="100% Pure_Juice",
@@ -36,6 +39,7 @@ def rows(make_transaction):
     )
     make_transaction(
         public_id="ASH",
+        card_last4="9876",
         client_name="Meera Iyer",
         phone="+919812345678",
         merchant_name="Flipkart",
@@ -58,9 +62,15 @@ def _ids(q):
         ("bazaar", ["TXN-B2"]),
         ("example bank", ["TXN-A1", "TXN-C3"]),
         ("  hdfc  ", ["ASH"]),
-        # The ID: exact, any case, even when short; never a substring of it.
+        # The ID: exact, any case, even when short; from 3 characters also its start,
+        # as typed or in capitals; never the middle of it.
         ("txn-b2", ["TXN-B2"]),
-        ("TXN-", []),
+        ("TXN-", ["TXN-A1", "TXN-B2", "TXN-C3"]),
+        ("txn-", ["TXN-A1", "TXN-B2", "TXN-C3"]),
+        ("TXN-B", ["TXN-B2"]),
+        ("XN-", []),
+        ("-B2", []),
+        ("TX", []),
         # "ash" is an ID and a substring of "Asha".
         ("ash", ["ASH", "TXN-A1"]),
         # Phone: the query's digits, three or more, as a substring of the number.
@@ -69,6 +79,12 @@ def _ids(q):
         ("555", ["TXN-B2"]),
         ("+91", []),
         ("919", ["ASH", "TXN-A1"]),
+        # The card's last four, as typed or as a masked card shows it.
+        ("4821", ["TXN-A1"]),
+        ("•••• 4821", ["TXN-A1"]),
+        ("xx0042", ["TXN-C3"]),
+        ("1234", ["ASH", "TXN-B2"]),  # TXN-B2's card, ASH's phone +919812345678
+        ("482", []),
         # Too short for a substring: nothing (not everything).
         ("as", []),
         ("91", []),
@@ -87,6 +103,23 @@ def _ids(q):
 )
 def test_it_matches_the_documented_rows(rows, q, expected):
     assert _ids(q) == expected
+
+
+def test_an_id_prefix_finds_every_id_it_starts(make_transaction):
+    for public_id in ["TXN01", "TXN001", "TXN020", "XTXN01", *(f"TXN01{d}" for d in range(10))]:
+        make_transaction(public_id=public_id, client_name="Meera Iyer", phone="+919812345678")
+    expected = ["TXN01", *(f"TXN01{d}" for d in range(10))]
+    assert _ids("TXN01") == expected
+    assert _ids("txn01") == expected
+    assert _ids("TXN010") == ["TXN010"]
+
+
+def test_a_short_query_is_said_to_be_too_short():
+    assert indexed.too_short("as")
+    assert indexed.too_short("+9")
+    assert not indexed.too_short("")
+    assert not indexed.too_short("ash")
+    assert not indexed.too_short("919")
 
 
 def test_an_empty_query_matches_everything(rows):
@@ -135,7 +168,9 @@ def test_it_combines_with_other_filters_and_ordering(rows):
     assert [t.public_id for t in found] == ["TXN-C3", "TXN-A1"]
 
 
-@pytest.mark.parametrize("q", ["asha", "example bank", "919", "txn-b2", "as", "100%", "nobody"])
+@pytest.mark.parametrize(
+    "q", ["asha", "example bank", "919", "txn-b2", "TXN-", "4821", "as", "100%", "nobody"]
+)
 def test_a_search_matching_more_rows_than_are_listed_finds_the_same_rows(rows, q):
     # Past indexed.EAGER_MAX matches the search stays a subquery: same rows.
     listed = set(Transaction.objects.filter(indexed.search_filter(q, "default")))

@@ -239,6 +239,7 @@ def dashboard(request):
         "poll_url": _poll_url(params, request.user, timezone.now()),
         "poll_seconds": _poll_seconds(),
         "notice": notice,
+        "search_hint": indexed.SEARCH_TOO_SHORT if indexed.too_short(params["q"]) else "",
     }
     template = "transactions/dashboard.html"
     fragment = request.htmx and not request.htmx.history_restore_request
