@@ -236,6 +236,36 @@ def test_the_answer_carries_fresh_counts_and_a_newer_token(analyst_client, alice
     assert '<div id="poll"' in page
 
 
+def test_the_showing_line_follows_the_counts(analyst_client, alice, make_transaction):
+    first = make_transaction(public_id="OLD")
+    page = analyst_client.get("/")
+    assert "Showing 1–1 of 1." in page.content.decode()
+    since = _quiet_since_an_hour(alice)
+    make_transaction(public_id="NEW")
+    response = poll(
+        analyst_client, since, shown=shown(first), counts=page.context["counts_signature"]
+    )
+    answer = response.content.decode()
+    assert '<p class="muted" id="showing" hx-swap-oob="true">' in answer
+    assert "Showing 1–2 of 2." in answer
+
+    # Counts as on screen: the line is not sent again.
+    again = poll(
+        analyst_client, since, shown=shown(first), counts=response.context["counts_signature"]
+    )
+    assert 'id="showing"' not in again.content.decode()
+
+
+def test_the_showing_line_of_a_later_page_and_a_status(analyst_client, alice, make_transaction):
+    rows = [make_transaction(status=Status.FRAUD) for _ in range(PAGE_SIZE + 1)]
+    since = _quiet_since_an_hour(alice)
+    make_transaction(status=Status.FRAUD)
+    response = poll(analyst_client, since, shown=shown(rows[0]), status=Status.FRAUD, page="2")
+    answer = response.content.decode()
+    n = PAGE_SIZE + 2
+    assert f"Showing {n - 1}–{n} of {n} with status Mark As Fraud." in answer
+
+
 def test_a_changed_row_not_on_screen_only_updates_the_counts(
     analyst_client, alice, make_transaction
 ):

@@ -216,10 +216,7 @@ def dashboard(request):
         params, notice = _view_params(QueryDict()), f"{e} Showing every transaction instead."
     searched, shown, known = _filtered(params)
     counts = _counts(params, searched, known)
-    paginator = Paginator(shown.with_call_info(), PAGE_SIZE)
-    # The status counts already say how many rows the view has: no COUNT(*).
-    paginator.count = counts["by_status"][params["status"]] if params["status"] else counts["total"]
-    page_obj = paginator.get_page(params["page"])
+    page_obj = _page(params, shown, counts)
     params["page"] = page_obj.number
     ctx = {
         **params,
@@ -252,6 +249,14 @@ def dashboard(request):
     # The same URL answers a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _page(params, shown, counts):
+    """The page of `shown` the view asks for (the last one past the end)."""
+    paginator = Paginator(shown.with_call_info(), PAGE_SIZE)
+    # The status counts already say how many rows the view has: no COUNT(*).
+    paginator.count = counts["by_status"][params["status"]] if params["status"] else counts["total"]
+    return paginator.get_page(params["page"])
 
 
 # `shown` is "ID.version~ID.version": characters a URL carries as they are, so
@@ -339,6 +344,8 @@ def _changed_rows(request):
     ctx = {
         **params,
         **counts,
+        # For the "Showing 1–50 of N" line; no row is read.
+        "page_obj": _page(params, in_view, counts),
         "send_counts": counts["counts_signature"] != request.GET.get("counts"),
         "changed": changed,
         "new_rows": new_rows,

@@ -99,11 +99,13 @@ def test_a_new_transaction_appears_on_top_without_reload(new_page, alice, make_t
     page = new_page(alice)
     page.goto("/")
     expect(page.locator("#counts .count-all .count-n")).to_have_text("1")
+    expect(page.locator("#showing")).to_have_text("Showing 1–1 of 1.")
 
     make_transaction(public_id="TXN202", client_name="Newly Imported")
     expect(page.locator("#rows tr[data-id]").first).to_have_id("row-TXN202")
     expect(page.locator("#counts .count-all .count-n")).to_have_text("2")
     expect(page.locator("#rows tr[data-id]")).to_have_count(2)
+    expect(page.locator("#showing")).to_have_text("Showing 1–2 of 2.")
 
 
 def test_server_errors_are_shown_not_swallowed(new_page, alice, make_transaction):
