@@ -263,7 +263,7 @@ def test_the_showing_line_of_a_later_page_and_a_status(analyst_client, alice, ma
     response = poll(analyst_client, since, shown=shown(rows[0]), status=Status.FRAUD, page="2")
     answer = response.content.decode()
     n = PAGE_SIZE + 2
-    assert f"Showing {n - 1}–{n} of {n} with status Mark As Fraud." in answer
+    assert f"Showing {n - 1}–{n} of {n} with status Fraud." in answer
 
 
 def test_a_changed_row_not_on_screen_only_updates_the_counts(

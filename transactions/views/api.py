@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from transactions.importer import seed_row
 from transactions.models import MANUAL_STATUSES, CallAttempt, Status, Transaction
+from transactions.templatetags.dashboard import status_label
 from transactions.views.dashboard import row_response
 
 DEFAULT_LIMIT = 500
@@ -150,7 +151,8 @@ def set_action(request, public_id):
         )
     changed = txn.set_status_by(request.user, action, source="api")
     if request.htmx:
-        message = f"Status set to {action}." if changed else f"Already {action}."
+        label = status_label(action)
+        message = f"Status set to {label}." if changed else f"Already {label}."
         return row_response(request, txn, message=message)
     return JsonResponse({"id": txn.public_id, "action": txn.status, "changed": changed})
 
