@@ -14,8 +14,10 @@ customer's verdict, a status set by hand, or a call in progress keeps its
 status (its other fields are still updated), and the result lists it.
 """
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -50,7 +52,10 @@ UPSERT_FIELDS = [
     "updated_at",
 ]
 _COMPARED = [name for name in UPSERT_FIELDS if name != "updated_at"]
-BATCH_SIZE = 1000
+# Rows read and written a round. bulk_create splits each round again into INSERTs
+# as long as the backend allows (SQLite: 32,766 parameters, 1,424 rows of 23 columns).
+# 5,000 rather than 1,000 took an import of 100,000 rows from 11.3 to 10.8 s.
+BATCH_SIZE = 5000
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _SEED_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -261,17 +266,36 @@ def import_rows(data: list, *, dry_run=False, skip_invalid=False) -> ImportResul
     are exact and nothing is kept.
     """
     result = ImportResult(rows=len(data), dry_run=dry_run)
-    rows = _check_rows(data, result)
-    if result.errors and not skip_invalid:
-        raise ImportRejected(result)
-    with transaction.atomic():
-        indexed.allow_bulk_load(Transaction.objects.db)
-        for start in range(0, len(rows), BATCH_SIZE):
-            _upsert(rows[start : start + BATCH_SIZE], result)
-        if dry_run:
-            transaction.set_rollback(True)
+    with _no_cycle_collection():
+        rows = _check_rows(data, result)
+        if result.errors and not skip_invalid:
+            raise ImportRejected(result)
+        with transaction.atomic():
+            indexed.allow_bulk_load(Transaction.objects.db)
+            for start in range(0, len(rows), BATCH_SIZE):
+                _upsert(rows[start : start + BATCH_SIZE], result)
+            if dry_run:
+                transaction.set_rollback(True)
     result.imported = not dry_run
     return result
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector paused while the import runs.
+
+    bulk_create makes several short-lived objects per value (23 columns a row);
+    they set the collector off again and again, and each time it walked the
+    whole file held in memory: 100,000 rows took 13.9 s instead of 11.3.
+    The import makes almost no reference cycles, so nothing is left uncollected.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _upsert(rows: list[dict], result: ImportResult) -> None:

@@ -1,3 +1,4 @@
+import gc
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -249,6 +250,15 @@ def test_a_bad_last_row_leaves_every_batch_before_it_unwritten(db, monkeypatch, 
     assert list(Transaction.objects.values_list("public_id", "client_name")) == [
         ("TXN000", "Kept As It Was")
     ]
+
+
+def test_the_cycle_collector_runs_again_after_an_import_even_a_refused_one(db):
+    import_rows([good_row()])
+    assert gc.isenabled()
+
+    with pytest.raises(ImportRejected):
+        import_rows([good_row(amount="lots")])
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize(
