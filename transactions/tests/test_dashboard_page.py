@@ -1,7 +1,8 @@
 """GET / : the analysts' table, its filters, sorting, pages and fragments."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -392,7 +393,20 @@ def test_a_row_shows_its_retry_from_the_queue_columns(analyst_client, make_trans
     )
     page = analyst_client.get("/").content.decode()
     local = timezone.localtime(due)
-    assert f">Retry 2 of 3 at {local:%-d %b %H:%M}</span>" in page
+    assert f">Retry 2 of 3 at {local:%-d %b %H:%M} IST</span>" in page
+
+
+@pytest.mark.parametrize(("zone", "name"), [("Asia/Kolkata", "IST"), ("Europe/London", "GMT")])
+def test_a_scheduled_time_names_the_analysts_time_zone(
+    analyst_client, make_transaction, settings, zone, name
+):
+    settings.TIME_ZONE = zone
+    # In January: London keeps GMT. Early in the local day's future, not today anywhere.
+    due = timezone.make_aware(datetime(2031, 1, 15, 21, 30), ZoneInfo(zone))
+    make_transaction(public_id="LATER", queue_state=QueueState.SCHEDULED, next_call_at=due)
+    page = analyst_client.get("/").content.decode()
+    assert f">Scheduled at 15 Jan 21:30 {name}</span>" in page
+    assert f'title="15 Jan 2031 21:30 {name}"' in page
 
 
 def test_a_row_that_needs_review_says_so_beside_its_status(analyst_client, make_transaction):

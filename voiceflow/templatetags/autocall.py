@@ -15,9 +15,10 @@ register = template.Library()
 
 @register.simple_tag
 def autocall_label(txn) -> str:
-    """What the row waits for: "Queued", "Calling", "Scheduled at 08:00", "Retry 2 of 3 at 14:30".
+    """What the row waits for: "Queued", "Calling", "Scheduled at 08:00 IST", "Retry 2 of 3 at …".
 
-    "" when nothing is planned. Times are the analyst's (TIME_ZONE), with the
+    "" when nothing is planned. Times are the analyst's (TIME_ZONE), named, since
+    calling hours are the customer's: "21:30" alone read as either. With the
     date when it is not today.
     """
     if not txn.queue_state:
@@ -25,9 +26,9 @@ def autocall_label(txn) -> str:
     if txn.queue_state != QueueState.SCHEDULED or txn.next_call_at is None:
         return txn.queue_label
     at = timezone.localtime(txn.next_call_at)
-    when = date_format(at, "H:i")
+    when = date_format(at, "H:i T")
     if at.date() != timezone.localdate():
-        when = date_format(at, "j M H:i")
+        when = date_format(at, "j M H:i T")
     return f"{txn.queue_label} at {when}"
 
 

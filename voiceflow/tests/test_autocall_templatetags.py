@@ -27,9 +27,9 @@ def test_a_planned_retry_shows_its_number_and_time(make_transaction, always_open
     autocall.plan_retries(timezone.now())
     row.refresh_from_db()
     due = timezone.localtime(ended + timedelta(minutes=15))
-    expected = f"Retry 2 of 3 at {due:%H:%M}"
+    expected = f"Retry 2 of 3 at {due:%H:%M %Z}"
     if due.date() != timezone.localdate():
-        expected = f"Retry 2 of 3 at {due.day} {due:%b %H:%M}"
+        expected = f"Retry 2 of 3 at {due.day} {due:%b %H:%M %Z}"
     assert _label(row) == expected
 
 
