@@ -65,6 +65,18 @@
     }
   });
 
+  // A bulk request the server took (calls queued or cancelled) is done with its
+  // selection: clear it, so the next click cannot repeat it on rows no longer meant.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!event.detail.successful || !elt || !elt.closest || !elt.closest("#bulk")) {
+      return;
+    }
+    document.querySelectorAll('input[name="ids"][form="bulk"]:checked').forEach(function (box) {
+      box.checked = false;
+    });
+  });
+
   // An expired session answers with the login page (after a redirect): go there
   // instead of drawing it inside the table.
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -511,3 +512,20 @@ def test_cells_are_aligned_by_their_class(analyst_client, txn):
 def _row_of(page, public_id):
     start = page.index(f'<tr id="row-{public_id}"')
     return page[start : page.index("</tr>", start)]
+
+
+def test_analysts_can_cancel_the_selected_rows_automatic_calls(analyst_client, make_transaction):
+    make_transaction(public_id="QUEUED", queue_state=QueueState.QUEUED)
+    page = analyst_client.get("/").content.decode()
+    start = page.index('<form id="bulk"')
+    form = page[start : page.index("</form>", start)]
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert 'formaction="/calls/bulk/cancel" hx-post="/calls/bulk/cancel"' in form
+    assert ">Cancel automatic calls</button>" in form
+
+
+def test_the_cancel_button_is_hidden_without_the_permission(client, eve, make_transaction):
+    eve.user_permissions.add(Permission.objects.get(codename="view_transaction"))
+    client.force_login(eve)
+    make_transaction(queue_state=QueueState.QUEUED)
+    assert "Cancel automatic calls" not in client.get("/").content.decode()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from transactions.models import AuditEntry, CallAttempt, Status
+from transactions.models import AuditEntry, CallAttempt, QueueState, Status, Transaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -194,6 +194,36 @@ def test_a_row_on_the_line_offers_no_call_until_the_call_ends(new_page, alice, m
     expect(row.locator("button.badge")).to_be_visible()
     expect(row.locator(".badge-line")).to_have_count(0)
     expect(row.locator("button.badge .badge-text")).to_have_text("Fraud")
+    assert page.js_errors == []
+
+
+def test_selected_rows_are_queued_then_cancelled_and_the_selection_clears(
+    new_page, alice, make_transaction
+):
+    for n in (1, 2, 3):
+        make_transaction(public_id=f"TXN90{n}")
+    page = new_page(alice)
+    page.goto("/")
+    boxes = page.locator('#rows input[name="ids"]')
+    expect(boxes).to_have_count(3)
+
+    page.locator("#select-TXN901").check()
+    page.locator("#select-TXN902").check()
+    page.get_by_role("button", name="Call selected").click()
+    expect(page.locator("#bulk-result")).to_contain_text("2 queued")
+    expect(page.locator("#row-TXN901 .tag-queue")).to_have_text("Queued")
+    expect(page.locator('#rows input[name="ids"]:checked')).to_have_count(0)
+    assert Transaction.objects.filter(queue_state=QueueState.QUEUED).count() == 2
+
+    page.locator("#select-TXN901").check()
+    page.locator("#select-TXN903").check()
+    page.get_by_role("button", name="Cancel automatic calls").click()
+    expect(page.locator("#bulk-result")).to_have_text("1 automatic calls cancelled.")
+    expect(page.locator("#row-TXN901 .tag-queue")).to_have_count(0)
+    expect(page.locator("#row-TXN902 .tag-queue")).to_have_text("Queued")
+    expect(page.locator('#rows input[name="ids"]:checked')).to_have_count(0)
+    queued = Transaction.objects.filter(queue_state=QueueState.QUEUED)
+    assert list(queued.values_list("public_id", flat=True)) == ["TXN902"]
     assert page.js_errors == []
 
 
