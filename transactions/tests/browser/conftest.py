@@ -29,7 +29,25 @@ def live(live_server, settings, monkeypatch):
 
 @pytest.fixture
 def new_page(browser_pages, live, transactional_db):
-    """new_page(user=None): a page in a fresh context, logged in as `user` when given."""
-    return lambda user=None: browser_pages(
-        live.url, user, viewport={"width": 1440, "height": 900}, accept_downloads=True
-    )
+    """new_page(user=None, width=1440): a page in a fresh context, logged in as `user` when given.
+
+    `page.console_errors` collects the console's errors; `page.csp_violations()`
+    lists those that are a Content-Security-Policy violation (an inline style or
+    script some swap brought in).
+    """
+
+    def make(user=None, width=1440):
+        page = browser_pages(
+            live.url, user, viewport={"width": width, "height": 900}, accept_downloads=True
+        )
+        page.console_errors = []
+        page.on(
+            "console",
+            lambda message: message.type == "error" and page.console_errors.append(message.text),
+        )
+        page.csp_violations = lambda: [
+            text for text in page.console_errors if "Content Security Policy" in text
+        ]
+        return page
+
+    return make

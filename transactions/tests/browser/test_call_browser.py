@@ -71,6 +71,7 @@ def test_a_call_from_the_badge_is_followed_to_its_final_status(new_page, sam):
     expect(page.locator(".call-facts")).to_contain_text("completed")
     page.screenshot(path=str(_screenshot_dir() / "detail.png"), full_page=True)
     assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_a_supervisor_sets_a_status_and_exports_the_view(new_page, sam, make_transaction):

@@ -1,13 +1,21 @@
 """The analysts' dashboard in headless Chromium, against the live server."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from transactions.models import AuditEntry, CallAttempt, QueueState, Status, Transaction
+from transactions.models import (
+    AuditEntry,
+    CallAttempt,
+    CallTrigger,
+    QueueState,
+    Status,
+    Transaction,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,6 +53,7 @@ def test_an_analyst_logs_in_searches_and_filters_by_status(new_page, alice, make
     expect(page).to_have_url(re.compile(r"/\?q=Meera&sort=-amount$"))
     expect(page.locator("th[aria-sort=descending]")).to_contain_text("Amount")
     assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_a_phone_is_edited_in_place(new_page, alice, txn):
@@ -92,6 +101,7 @@ def test_a_phone_is_edited_in_place(new_page, alice, txn):
     expect(phone).to_have_value("+919876543211")
     assert AuditEntry.objects.filter(field="phone").count() == 2
     assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_a_new_transaction_appears_on_top_without_reload(new_page, alice, make_transaction):
@@ -106,6 +116,8 @@ def test_a_new_transaction_appears_on_top_without_reload(new_page, alice, make_t
     expect(page.locator("#counts .count-all .count-n")).to_have_text("2")
     expect(page.locator("#rows tr[data-id]")).to_have_count(2)
     expect(page.locator("#showing")).to_have_text("Showing 1–2 of 2.")
+    assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_server_errors_are_shown_not_swallowed(new_page, alice, make_transaction):
@@ -169,6 +181,7 @@ def test_a_row_that_needs_review_says_so_and_the_filter_finds_it(new_page, alice
     expect(page.locator("#rows tr[data-id]")).to_have_count(1)
     expect(page.locator("#row-TXN702")).to_be_visible()
     assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_a_row_on_the_line_offers_no_call_until_the_call_ends(new_page, alice, make_transaction):
@@ -195,6 +208,7 @@ def test_a_row_on_the_line_offers_no_call_until_the_call_ends(new_page, alice, m
     expect(row.locator(".badge-line")).to_have_count(0)
     expect(row.locator("button.badge .badge-text")).to_have_text("Fraud")
     assert page.js_errors == []
+    assert page.csp_violations() == []
 
 
 def test_selected_rows_are_queued_then_cancelled_and_the_selection_clears(
@@ -225,6 +239,56 @@ def test_selected_rows_are_queued_then_cancelled_and_the_selection_clears(
     queued = Transaction.objects.filter(queue_state=QueueState.QUEUED)
     assert list(queued.values_list("public_id", flat=True)) == ["TXN902"]
     assert page.js_errors == []
+    assert page.csp_violations() == []
+
+
+FITS = """() => {
+  const wrap = document.querySelector(".table-wrap");
+  const overflow = [];
+  document.querySelectorAll("#rows td.c-status").forEach((cell) => {
+    const edge = cell.getBoundingClientRect().right;
+    cell.querySelectorAll("*").forEach((e) => {
+      if (e.getBoundingClientRect().right > edge + 0.5) overflow.push(e.className || e.tagName);
+    });
+  });
+  return {
+    table: wrap.scrollWidth - wrap.clientWidth,
+    page: document.documentElement.scrollWidth - window.innerWidth,
+    status: overflow,
+  };
+}"""
+
+
+def test_the_status_column_fits_at_1280_pixels(new_page, sam, make_transaction):
+    due = timezone.now() + timedelta(days=2)
+    for n, status in enumerate([Status.NOT_ANSWERED, Status.DISCONNECTED, Status.FRAUD]):
+        make_transaction(
+            public_id=f"TXN-LONG-{n}",
+            status=status,
+            client_name="Venkataraghavan Subramanian Iyer",
+            merchant_name="Reliance Digital Superstore",
+            bank_name="State Bank of India",
+            needs_review=True,
+            queue_state=QueueState.SCHEDULED,
+            queue_trigger=CallTrigger.RETRY,
+            queue_call_number=2,
+            queue_call_total=3,
+            next_call_at=due,
+            opted_out_at=timezone.now(),
+        )
+    page = new_page(sam, width=1280)
+    page.goto("/?q=Venkataraghavan")
+    expect(page.locator("#rows tr[data-id]")).to_have_count(3)
+    assert page.evaluate(FITS) == {"table": 0, "page": 0, "status": []}
+
+
+def test_a_policy_violation_would_be_seen(new_page, alice):
+    """The check the row-update tests make: an inline style is refused, and reported."""
+    page = new_page(alice)
+    page.goto("/")
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.evaluate("document.body.setAttribute('style', 'color: red')")
+    assert page.csp_violations() != []
 
 
 def _wait_for_polls(page, n):
