@@ -1,6 +1,7 @@
 // The dashboard's behaviour that htmx attributes cannot say without eval
 // (the Content-Security-Policy forbids it): error messages, the hidden-tab
-// check of the live poll, the ids on screen, Escape to cancel a phone edit.
+// check of the live poll, the ids on screen, Escape to cancel a phone edit, a
+// phone edit that could not be sent, the bulk selection.
 (function () {
   "use strict";
 
@@ -43,9 +44,45 @@
     showError(describeFailure(event.detail.xhr));
   });
 
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
     showError("Cannot reach the server: check the network connection. The dashboard retries on its own.");
+    markUnsaved(event.detail.elt);
   });
+
+  // A phone edit that never reached the server keeps what was typed and says so,
+  // until it is saved (the row is redrawn) or Escape puts the stored number back.
+  function markUnsaved(form) {
+    if (!form || !form.classList || !form.classList.contains("phone-form")) {
+      return;
+    }
+    var input = form.querySelector(".phone-input");
+    if (!input) {
+      return;
+    }
+    var note = form.querySelector(".unsaved-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "field-error unsaved-note";
+      note.id = input.id + "-unsaved";
+      note.setAttribute("role", "alert");
+      form.appendChild(note);
+    }
+    note.textContent = "Not saved: the server could not be reached. Press Enter to try again.";
+    input.classList.add("unsaved");
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", note.id);
+  }
+
+  function clearUnsaved(input) {
+    var form = input.closest(".phone-form");
+    var note = form && form.querySelector(".unsaved-note");
+    if (note) {
+      note.remove();
+      input.classList.remove("unsaved");
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+  }
 
   document.addEventListener("htmx:timeout", function () {
     showError("The server took too long to answer. Try again.");
@@ -129,8 +166,9 @@
     }
   });
 
-  // Never replace a row while the analyst types in it (their save answers with
-  // the fresh row); mark it, so the next poll sends it again.
+  // Never replace a row while the analyst types in it, or while it holds a phone
+  // that could not be saved (their save answers with the fresh row); mark it, so
+  // the next poll sends it again.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
@@ -142,7 +180,9 @@
       event.detail.shouldSwap = false;
       return;
     }
-    if (active && active.matches("input, select, textarea") && target && target.contains(active)) {
+    var typing = active && active.matches("input, select, textarea") && target && target.contains(active);
+    var unsaved = target && target.querySelector && target.querySelector(".phone-input.unsaved");
+    if (typing || unsaved) {
       event.detail.shouldSwap = false;
       target.dataset.stale = "1";
     }
@@ -172,6 +212,7 @@
     var input = event.target;
     if (event.key === "Escape" && input.classList && input.classList.contains("phone-input")) {
       input.value = input.defaultValue;
+      clearUnsaved(input);
       input.blur();
     }
   });

@@ -104,6 +104,54 @@ def test_a_phone_is_edited_in_place(new_page, alice, txn):
     assert page.csp_violations() == []
 
 
+def test_a_phone_edit_made_offline_stays_visibly_unsaved(new_page, alice, txn):
+    page = new_page(alice)
+    page.goto("/")
+    phone = page.locator("#phone-TXN001")
+    expect(phone).to_have_value("+14155550101")
+
+    page.context.set_offline(True)
+    phone.fill("+91 98765 43210")
+    phone.press("Tab")  # blur saves: the request never leaves the browser
+    note = page.locator("#row-TXN001 .unsaved-note")
+    expect(note).to_contain_text("Not saved")
+    expect(phone).to_have_value("+91 98765 43210")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#flash")).to_contain_text("Cannot reach the server")
+
+    # Back online, the row changes on the server: the poll does not wipe the typing.
+    page.context.set_offline(False)
+    txn.set_status_by(alice, Status.NOT_ANSWERED)
+    _wait_for_polls(page, 2)
+    expect(phone).to_have_value("+91 98765 43210")
+    expect(note).to_contain_text("Not saved")
+    txn.refresh_from_db()
+    assert txn.phone == "+14155550101"
+
+    # Saved at last: the fresh row, with its new status, and no note.
+    phone.press("Enter")
+    expect(page.locator("#row-TXN001 .row-msg")).to_have_text("Phone saved: +919876543210")
+    expect(page.locator("#row-TXN001 .unsaved-note")).to_have_count(0)
+    expect(page.locator("#row-TXN001 .badge-text")).to_have_text("Not Answered")
+    expect(page.locator("#phone-TXN001")).not_to_have_attribute("aria-invalid", "true")
+    assert page.js_errors == []
+    assert page.csp_violations() == []
+
+
+def test_escape_takes_back_an_unsaved_phone(new_page, alice, txn):
+    page = new_page(alice)
+    page.goto("/")
+    phone = page.locator("#phone-TXN001")
+    page.context.set_offline(True)
+    phone.fill("+91 98765 43210")
+    phone.press("Enter")
+    expect(page.locator("#row-TXN001 .unsaved-note")).to_contain_text("Not saved")
+    phone.press("Escape")
+    expect(phone).to_have_value("+14155550101")
+    expect(page.locator("#row-TXN001 .unsaved-note")).to_have_count(0)
+    page.context.set_offline(False)
+
+
 def test_a_new_transaction_appears_on_top_without_reload(new_page, alice, make_transaction):
     make_transaction(public_id="TXN201")
     page = new_page(alice)
