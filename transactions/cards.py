@@ -16,7 +16,7 @@ def card_last4(value) -> tuple[str, bool]:
     """
     raw = str(value or "").strip()
     digits = _NON_DIGITS.sub("", raw)
-    if not digits.isdigit() or len(digits) < 4:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 4:  # not "４８２１"
         raise ValidationError("Give the card's last four digits (for example ***1234).")
     if len(digits) > 4 and not 13 <= len(digits) <= 19:
         raise ValidationError(

@@ -62,6 +62,8 @@ _SEED_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _STATUS_BY_LABEL = {label.casefold(): label for label in Status.values}
 _MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 _TEXT_LIMITS = {"client_name": 200, "bank_name": 200, "merchant_name": 200}
+# NUL (PostgreSQL refuses it in text) and unpaired surrogates (not encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -122,9 +124,14 @@ class FileUnreadable(Exception):
 
 def load_json(stream) -> list:
     try:
-        data = json.load(stream)
+        # Decimals, not floats: 1e400 stays 1E+400 (too large) instead of inf, and
+        # NaN and Infinity, which Python reads although JSON has no such values,
+        # reach the row's checks and are refused there, naming the row.
+        data = json.load(stream, parse_float=Decimal, parse_constant=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise FileUnreadable(f"not valid JSON: {e}") from None
+    except RecursionError:
+        raise FileUnreadable("not valid JSON: nested too deeply") from None
     if not isinstance(data, list):
         raise FileUnreadable("expected a JSON array of transactions, [{...}, ...]")
     return data
@@ -142,6 +149,8 @@ def _text(row, key):
     value = value.strip()
     if len(value) > _TEXT_LIMITS[key]:
         raise ValidationError(f"longer than {_TEXT_LIMITS[key]} characters")
+    if unstorable := _UNSTORABLE.search(value):
+        raise ValidationError(f"contains U+{ord(unstorable[0]):04X}, which cannot be stored")
     return value
 
 
@@ -157,10 +166,10 @@ def parse_amount(value) -> Decimal:
         raise ValidationError(f"“{value}” is not a number")
     if amount < 0:
         raise ValidationError("must not be negative")
+    if amount > _MAX_AMOUNT:  # before quantize(), which cannot round 1e400 to cents
+        raise ValidationError("too large")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError("more than two decimal places")
-    if amount > _MAX_AMOUNT:
-        raise ValidationError("too large")
     return amount.quantize(Decimal("0.01"))
 
 

@@ -1,5 +1,6 @@
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,90 @@ def test_it_refuses_connecting_and_imports_nothing(db, tmp_path):
 
     assert "index 2, id TXN003: action: only placing a call sets Connecting" in err.getvalue()
     assert not Transaction.objects.exists()
+
+
+# --- what a hostile or broken file can hold -----------------------------------
+
+ROW = {
+    "id": "TXN900",
+    "client_name": "Asha Rao",
+    "card_number": "***4821",
+    "client_phone": "+14155550101",
+    "amount": "2500.75",
+    "bank_name": "HDFC Bank",
+    "merchant_name": "Croma",
+    "transaction_date": "15/03/2025",
+    "action": "Pending",
+}
+
+
+def refused_row_report(tmp_path, text):
+    """The command's report on a one-row file with this raw text; checks nothing was stored."""
+    path = tmp_path / "transactions.json"
+    path.write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 1 rows are bad; nothing was imported"):
+        call_command("import_transactions", str(path), stdout=io.StringIO(), stderr=err)
+    assert not Transaction.objects.exists()
+    return err.getvalue()
+
+
+def with_amount(json_text):
+    return json.dumps([ROW]).replace('"2500.75"', json_text)
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        ("1e400", "too large"),  # a float would be inf
+        ('"1e400"', "too large"),
+        ("NaN", "“NaN” is not a number"),
+        ('"NaN"', "“NaN” is not a number"),
+        ("Infinity", "“Infinity” is not a number"),
+        ('"Infinity"', "“Infinity” is not a number"),
+        ("-Infinity", "“-Infinity” is not a number"),
+        ('"123456789012345678901234567890.5"', "too large"),  # more digits than quantize takes
+    ],
+)
+def test_it_refuses_an_amount_that_is_not_a_finite_number_of_cents(db, tmp_path, amount, reason):
+    report = refused_row_report(tmp_path, with_amount(amount))
+
+    assert f"index 0, id TXN900: amount: {reason}" in report
+
+
+def test_it_refuses_a_file_nested_too_deeply_to_read(db, tmp_path):
+    path = tmp_path / "nested.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+    with pytest.raises(CommandError, match="not valid JSON: nested too deeply"):
+        run(str(path))
+    assert not Transaction.objects.exists()
+
+
+def test_it_refuses_a_nul_character_in_a_name(db, tmp_path):
+    report = refused_row_report(tmp_path, json.dumps([{**ROW, "client_name": "Asha\x00Rao"}]))
+
+    assert "index 0, id TXN900: client_name: contains U+0000, which cannot be stored" in report
+
+
+def test_it_refuses_an_unpaired_surrogate_in_a_name(db, tmp_path):
+    text = json.dumps([ROW]).replace('"Croma"', '"Cro\\ud800ma"')
+
+    report = refused_row_report(tmp_path, text)
+
+    assert "index 0, id TXN900: merchant_name: contains U+D800, which cannot be stored" in report
+
+
+def test_it_refuses_fullwidth_digits_as_the_cards_last_four(db, tmp_path):
+    text = json.dumps([{**ROW, "card_number": "４８２１"}], ensure_ascii=False)
+
+    report = refused_row_report(tmp_path, text)
+
+    assert "index 0, id TXN900: card_number: Give the card's last four digits" in report
+
+
+def test_it_reads_an_amount_written_as_a_json_number_exactly(db, tmp_path):
+    run(write_rows(tmp_path, [{**ROW, "amount": 0.1}, {**ROW, "id": "TXN901", "amount": 1e3}]))
+
+    amounts = dict(Transaction.objects.values_list("public_id", "amount"))
+    assert amounts == {"TXN900": Decimal("0.10"), "TXN901": Decimal("1000.00")}
