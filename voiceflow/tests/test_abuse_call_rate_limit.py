@@ -37,9 +37,7 @@ def test_the_limit_is_per_user(client, alice, sam, strict):
 def test_it_answers_htmx_with_a_plain_message(analyst_client, strict):
     for _ in range(3):
         analyst_client.post(reverse("call", args=["NOPE"]))
-    refused = analyst_client.post(
-        reverse("call", args=["NOPE"]), headers={"HX-Request": "true"}
-    )
+    refused = analyst_client.post(reverse("call", args=["NOPE"]), headers={"HX-Request": "true"})
     assert refused.status_code == 429
     assert refused["Content-Type"].startswith("text/plain")
     assert "Too many calls" in refused.content.decode()
