@@ -22,7 +22,7 @@ class Status(models.TextChoices):
     PENDING = "Pending", "Pending"
     CONNECTING = "Connecting", "Connecting"
     RESOLVED = "Resolved", "Resolved"
-    FRAUD = "Mark As Fraud", "Mark As Fraud"
+    FRAUD = "Mark As Fraud", "Fraud"  # the stored and API value stays the seed's
     NOT_ANSWERED = "Not Answered", "Not Answered"
     DISCONNECTED = "Disconnected", "Disconnected"
 
@@ -301,9 +301,8 @@ class Transaction(models.Model):
             if automatic and row.opted_out_at:
                 raise CallRefused(f"{row.client_name} asked not to be called automatically.")
             if automatic and row.status not in AUTO_CALLABLE_STATUSES:
-                raise CallRefused(
-                    f"{row.public_id} is {row.status}; it is not called automatically."
-                )
+                status = row.get_status_display()
+                raise CallRefused(f"{row.public_id} is {status}; it is not called automatically.")
             values = {}
             if row.status in AUTO_CALLABLE_STATUSES:
                 values["status"] = Status.CONNECTING
