@@ -39,7 +39,8 @@ def _session_cookie(username="bench-analyst", role=ANALYSTS) -> str:
     user.groups.add(Group.objects.get(name=role))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a password sign-in records (the first, django-axes, only counts failures).
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

@@ -123,6 +123,8 @@ def find_call(public_id: str, call_sid: str) -> CallAttempt | None:
         if attempt is not None:
             return attempt
     latest = attempts.filter(transaction__public_id=public_id).order_by("-id").first()
+    if latest is not None and call_sid and latest.call_sid == call_sid:
+        return latest  # a request racing ours gave it the SID while we waited for the lock
     if latest is None or not call_sid or latest.call_sid or latest.outcome:
         return None
     try:
