@@ -161,6 +161,8 @@ class Transaction(models.Model):
     bank_name = models.CharField(max_length=200)
     merchant_name = models.CharField(max_length=200)
     transaction_date = models.DateField()
+    # The bank's own case id, sent with alerts through the API and echoed in its events.
+    external_ref = models.CharField("bank's case id", max_length=100, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
 
     # The customer's answers, filled as the call goes (None: not asked yet).
