@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
-from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
 from transactions.models import Transaction
@@ -87,14 +86,6 @@ def browser_pages(browser):
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Rate-limit counters live in the cache: each test starts with none used.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)
