@@ -49,8 +49,10 @@ def _attempt_log(delivery: Delivery) -> str:
     )
     if not rows:
         return "—"
-    head = "<tr><th>time</th><th>HTTP</th><th>took</th><th>error or answer</th></tr>"
-    return format_html("<table>{}{}</table>", format_html(head), rows)
+    return format_html(
+        "<table><tr><th>time</th><th>HTTP</th><th>took</th><th>error or answer</th></tr>{}</table>",
+        rows,
+    )
 
 
 def _transaction_link(txn):
