@@ -43,8 +43,10 @@ logger = logging.getLogger(__name__)
 EXCERPT = 500
 # A sending delivery not finished this long after its request's timeout lost its worker.
 LEASE_MARGIN = timedelta(seconds=30)
-# A task normally takes a due delivery within a second; the sweep leaves it that long.
-SWEEP_GRACE = timedelta(seconds=10)
+# A task normally takes a due delivery within a second: the sweep waits this long
+# before queueing another, and queues one at most this often while the worker is away.
+SWEEP_GRACE = timedelta(seconds=60)
+SWEEP_BATCH = 200
 OPEN = (DeliveryState.PENDING, DeliveryState.SENDING)
 
 
@@ -267,12 +269,18 @@ def sweep(now: datetime | None = None) -> int:
         Delivery.objects.filter(state__in=OPEN, next_attempt_at__lte=now - SWEEP_GRACE)
         .filter(endpoint__active=True)
         .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", "state", "next_attempt_at")[:SWEEP_BATCH]
     )
-    pks = list(overdue)
-    for pk in pks:
-        _enqueue(pk)
-    return len(pks)
+    queued = 0
+    for pk, state, due in overdue:
+        with transaction.atomic():
+            # Due now, and not overdue again for a while: one new task per sweep window
+            # even when no worker takes them (a stopped events worker).
+            again = Delivery.objects.filter(pk=pk, state=state, next_attempt_at=due)
+            if again.update(state=DeliveryState.PENDING, next_attempt_at=now):
+                _enqueue(pk)
+                queued += 1
+    return queued
 
 
 def redeliver(deliveries) -> int:
@@ -280,9 +288,10 @@ def redeliver(deliveries) -> int:
     now = timezone.now()
     pks = list(deliveries.exclude(state=DeliveryState.SENDING).values_list("pk", flat=True))
     with transaction.atomic():
-        # A new retry window: the first attempt of a redelivery starts it.
+        # A fresh start: the backoff from its first step, a new window (the log keeps all).
         Delivery.objects.filter(pk__in=pks).exclude(state=DeliveryState.SENDING).update(
             state=DeliveryState.PENDING,
+            attempts=0,
             next_attempt_at=now,
             first_attempt_at=None,
             delivered_at=None,

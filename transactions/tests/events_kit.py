@@ -58,7 +58,13 @@ class Receiver:
         with self._lock:
             answer = self.answers.pop(0) if self.answers else 200
             self.received.append(
-                {"headers": headers, "body": body, "event": event, "verified": verified}
+                {
+                    "headers": headers,
+                    "body": body,
+                    "event": event,
+                    "verified": verified,
+                    "at": time.time(),
+                }
             )
         if answer == HANG:
             self._release.wait(30)
