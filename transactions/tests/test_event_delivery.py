@@ -239,3 +239,16 @@ def test_the_attempt_keeps_500_characters_of_the_answer(txn, endpoint, receiver)
 
     attempt = _delivery().attempt_log.first()
     assert (attempt.http_status, attempt.response_excerpt) == (500, "x" * 500)
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again_by_the_sweep(txn, endpoint, receiver):
+    from transactions import events
+
+    txn.record_answer(True)
+    due_event_tasks().delete()  # the task never ran (a queue wiped, a worker gone)
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+
+    assert run_event_tasks() == []
+    assert events.sweep() == 1
+    assert run_event_tasks() == ["delivered"]
+    assert len(receiver.msg_ids()) == 1

@@ -140,3 +140,18 @@ def test_an_analysts_unanswered_call_sends_nothing(make_transaction, place, twil
     _status(twilio_post, txn, call, "no-answer", 1)
 
     assert _types(txn) == []
+
+
+def test_the_webhook_never_waits_for_the_bank(txn, place, twilio_post, bank):
+    from transactions.tests.events_kit import HANG
+
+    endpoint_for(bank)
+    bank.answers = [HANG]
+    call = place(txn)
+    _start(twilio_post, txn, call)
+
+    response = _answer(twilio_post, txn, call, 0, Digits="1")
+
+    assert response.status_code == 200
+    assert bank.received == []  # sent later, by the events worker, never by the webhook
+    assert _types(txn) == [EventType.RESOLVED]
