@@ -39,7 +39,8 @@ def _worker() -> subprocess.Popen:
     args = [sys.executable, "manage.py", "db_worker", "--queue-name", "events"]
     args += ["--interval", "0.2", "--no-reload", "--no-startup-delay"]
     env = dict(os.environ, LOG_LEVEL="WARNING")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    return subprocess.Popen(args, cwd=ROOT, env=env, **quiet)
 
 
 def _arrived(receiver, msg_id: str) -> float | None:

@@ -67,6 +67,7 @@ def run_tick(now: datetime) -> dict:
         ("retries", lambda: autocall.plan_retries(now)),
         ("promoted", lambda: autocall.promote_scheduled(now)),
         ("dispatched", lambda: len(autocall.dispatch(now, _enqueue_placement))),
+        # Outcome events whose task was lost or whose worker died sending (at least once).
         ("events", lambda: events.sweep(now)),
         ("pruned", lambda: _prune_finished_tasks(now)),
     ]
