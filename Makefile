@@ -19,7 +19,7 @@ TEST_ENV := SECRET_KEY=$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') DEBUG=fal
 .PHONY: help python venv dev run test test-sqlite test-postgres lint browser wrk bench loadtest clean
 
 help:
-	@echo "make run    install, migrate, load sample data, start web + worker (Ctrl-C stops both)"
+	@echo "make run    install, migrate, load sample data, start web + workers (Ctrl-C stops all)"
 	@echo "make test   lint, then the test suite on SQLite and on PostgreSQL"
 	@echo "make bench  benchmarks (prints a table, writes bench/results.json)"
 
@@ -55,18 +55,24 @@ dev: $(VENV)/.installed-dev
 		"$$key" > $@.tmp && mv $@.tmp $@
 	@echo "Wrote .env (DEBUG=true and a new SECRET_KEY; it is git-ignored, keep it private)."
 
-# Ctrl-C reaches every process in the terminal's group; web and worker, started in the
+# Ctrl-C reaches every process in the terminal's group; web and workers, started in the
 # background, ignore it, so the trap stops them with TERM, waits and ends quietly.
-# When either one stops on its own, the other is stopped too and its status kept.
+# When any one stops on its own, the others are stopped too and its status kept.
+# Two workers: outcome events to the bank on their own queue, so a slow endpoint
+# never holds up placing calls.
 run: venv .env
 	@mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_sample_data
 	$(RUN_ENV) $(PY) manage.py create_demo_users
 	$(RUN_ENV) $(PY) manage.py start_autocall
-	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and worker)"
+	$(RUN_ENV) $(PY) manage.py register_event_receiver
+	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and workers)"
 	@trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
-	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --interval 0.2 --no-reload & pids=$$!; \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --exclude-queues events \
+		--interval 0.2 --no-reload & pids=$$!; \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name events --interval 0.2 --no-reload & \
+		pids="$$pids $$!"; \
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload & pids="$$pids $$!"; \
 	wait -n; status=$$?; trap - INT TERM; kill $$pids 2>/dev/null; wait; exit $$status
 

@@ -7,11 +7,13 @@ gunicorn, measure every endpoint of both in turns (BENCH_ROUNDS rounds, the
 median kept), download the big one's whole CSV export (streamed; the web
 workers' peak memory is read after it), then automatic calling on the big database
 (bench/autocall_bench.py: enqueueing 10,000 calls, and the task worker's
-overhead per placed call). Every ratio compares figures taken side by side in
-the same run. Prints a table with targets; writes bench/results.json.
+overhead per placed call), and outcome events (bench/events_bench.py: the delay from
+a verdict to its event's delivery, with an idle events worker). Every ratio compares
+figures taken side by side in the same run. Prints a table with targets; writes
+bench/results.json.
 
 Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (2),
-BENCH_ROUNDS (3),
+BENCH_ROUNDS (3), BENCH_EVENTS verdicts timed to their event's delivery (100),
 BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/bench), BENCH_BACKENDS
 (sqlite,postgresql).
 """
@@ -52,6 +54,7 @@ WORKERS = 2
 POOL = 40_000  # prepared calls per webhook and phase; a run never repeats one
 AUTOCALL_ROWS = 10_000  # calls enqueued at once (enqueue_calls)
 AUTOCALL_CALLS = 200  # calls a db_worker places against a stand-in for Twilio
+EVENTS = int(os.environ.get("BENCH_EVENTS", "100"))  # verdicts timed to their event's delivery
 
 WEBHOOKS = ("step0", "answer", "status")
 PAGES = ("dashboard", "search_name", "search_phone", "search_merchant", "api_500", "poll")
@@ -427,7 +430,18 @@ def bench_backend(backend: str, reset, reset_small) -> dict:
         f" enqueue {AUTOCALL_ROWS:,} calls: {result['autocall']['enqueue_seconds']} s;"
         f" worker overhead {result['autocall']['worker_overhead_ms_per_call']} ms per call"
     )
+    result["events"] = outcome_events(env)
+    log(
+        f" verdict → event delivered: p50 {result['events']['p50_ms']} ms,"
+        f" p99 {result['events']['p99_ms']} ms"
+    )
     return result
+
+
+def outcome_events(env) -> dict:
+    """Verdict → event delivered on this backend's database: bench/events_bench.py's measure()."""
+    args = [PY, BENCH / "events_bench.py", "--events", EVENTS]
+    return json.loads(run([*map(str, args)], env).stdout)
 
 
 def autocall(env) -> dict:
@@ -488,6 +502,14 @@ def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
         ratio < 1.5,
         f"{peak:.0f} MB vs {bare_mb:.0f} MB ({ratio:.2f}×)",
     )
+    delay = r["events"]["p99_ms"]
+    target(
+        "verdict → event delivered, p99 (idle worker)",
+        delay,
+        "< 2 s",
+        delay < 2000,
+        f"{delay:.0f} ms",
+    )
     measured = [m for phase in ("at_20", "at_n") for m in r[phase].values()]
     errors = sum(m[c]["errors"] for m in measured for c in CONNECTIONS)
     target("requests answered with an error", errors, "0", errors == 0, str(errors))
@@ -538,6 +560,11 @@ def table(results: dict) -> str:
             f"{auto['enqueue_seconds']} s ({auto['enqueue_per_second']:,}/s); worker "
             f"{auto['worker_ms_per_call']} ms per placed call, of which the REST request "
             f"{auto['rest_request_ms']} ms, overhead {auto['worker_overhead_ms_per_call']} ms"
+        )
+        ev = r["events"]
+        lines.append(
+            f"outcome events, verdict → delivered to a local receiver ({ev['events']} in a row, "
+            f"idle worker): p50 {ev['p50_ms']} ms, p99 {ev['p99_ms']} ms, max {ev['max_ms']} ms"
         )
         lines.append(
             f"peak memory per web worker: {r['worker_peak_mb']} MB "

@@ -5,6 +5,7 @@ Defaults are for a fresh clone: SQLite and the built-in call simulator, so
 SECRET_KEY, DATABASE_URL and real Twilio credentials.
 """
 
+import base64
 import hashlib
 import hmac
 import os
@@ -137,6 +138,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        # "events": outcome events to the bank, on a worker of their own (`make run`).
+        "QUEUES": ["default", "events"],
     }
 }
 
@@ -221,6 +224,14 @@ if SIMULATION:
     TWILIO_SID = "AC" + _derived[:32]
     TWILIO_AUTH_TOKEN = _derived[32:64]
     TWILIO_NUMBER = env.str("TWILIO_NUMBER", default="+15005550006")
+    # The simulator's built-in receiver of outcome events checks signatures with this
+    # Standard Webhooks secret; `make run` registers it as an endpoint (same derivation).
+    SIMULATOR_EVENTS_SECRET = (
+        "whsec_"
+        + base64.b64encode(
+            hmac.new(SECRET_KEY.encode(), b"ivr-simulator-events", hashlib.sha256).digest()
+        ).decode()
+    )
     TWILIO_API_BASE_URL = (
         env.str("TWILIO_API_BASE_URL", default="") or f"{PUBLIC_URL}/{SIMULATOR_PREFIX}api"
     ).rstrip("/")
@@ -273,6 +284,13 @@ AXES_VERBOSE = False
 # worker may hold an automatic call before another one takes it over.
 AUTOCALL_TICK_SECONDS = env.float("AUTOCALL_TICK_SECONDS", default=5.0)
 AUTOCALL_LEASE_SECONDS = env.int("AUTOCALL_LEASE_SECONDS", default=120)
+# Outcome events to the bank's endpoints: seconds to wait for an answer, waits
+# between attempts (the last repeats), and how long after the first to keep trying.
+EVENT_HTTP_TIMEOUT = env.float("EVENT_HTTP_TIMEOUT", default=5.0)
+EVENT_RETRY_DELAYS_SECONDS = env.list(
+    "EVENT_RETRY_DELAYS_SECONDS", cast=int, default=[5, 30, 120, 600, 1800, 3600, 7200]
+)
+EVENT_RETRY_WINDOW_HOURS = env.float("EVENT_RETRY_WINDOW_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

@@ -186,3 +186,20 @@ class SimCall(models.Model):
         SimCall.objects.filter(pk=self.pk).update(
             transcript=self.transcript, updated_at=timezone.now()
         )
+
+
+class ReceivedEvent(models.Model):
+    """An outcome event the simulator's built-in receiver accepted: its signature checked out."""
+
+    msg_id = models.CharField("webhook-id", max_length=64)
+    type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    # The webhook-timestamp the sender signed, and when it arrived here.
+    signed_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.msg_id}"

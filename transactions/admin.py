@@ -396,3 +396,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Outcome events to the bank: endpoints, events, deliveries (its own module, same site).
+from . import event_admin  # noqa: E402, F401

@@ -5,6 +5,9 @@ conditional UPDATE (compare-and-set on the current status), so two clicks,
 two workers or a late callback can never lose or double a change.
 """
 
+import base64
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -332,10 +335,17 @@ class Transaction(models.Model):
         """
         verdict = Status.RESOLVED if authorized else Status.FRAUD
         values = {"status": verdict, "authorized": authorized, **QUEUE_CLEARED}
-        if self._update_if(Q(status__in=OPEN_STATUSES), **values):
-            return Verdict.APPLIED
         opposite = Q(status__in=FINAL_STATUSES) & ~Q(status=verdict)
-        if self._update_if(opposite, needs_review=True):
+        # Each change and its event in one database transaction (the outbox).
+        with transaction.atomic():
+            if self._update_if(Q(status__in=OPEN_STATUSES), **values):
+                self._record_event(VERDICT_EVENTS[verdict])
+                return Verdict.APPLIED
+            if self._update_if(opposite & Q(needs_review=False), needs_review=True):
+                self._record_event(EventType.NEEDS_REVIEW)
+                return Verdict.CONTRADICTED
+        # Flagged already by an earlier contradiction: one event per flag.
+        if Transaction.objects.filter(Q(pk=self.pk) & opposite).exists():
             return Verdict.CONTRADICTED
         return Verdict.AGREED
 
@@ -354,8 +364,34 @@ class Transaction(models.Model):
 
     def opt_out(self) -> bool:
         """The customer asked not to be called again: no more automatic calls."""
-        self._update_if(Q(queue_state__gt=""), **QUEUE_CLEARED)
-        return self._update_if(Q(opted_out_at__isnull=True), opted_out_at=timezone.now())
+        with transaction.atomic():
+            self._update_if(Q(queue_state__gt=""), **QUEUE_CLEARED)
+            if not self._update_if(Q(opted_out_at__isnull=True), opted_out_at=timezone.now()):
+                return False
+            self._record_event(EventType.OPTED_OUT)
+        return True
+
+    def record_unreachable(self, attempt: "CallAttempt") -> bool:
+        """The last automatic call of a series ended unanswered: one event per such call.
+
+        voiceflow/autocall.py decides that no retry follows; the row's lock makes
+        a repeated or racing report of the same call find the event there.
+        """
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            reported = row.outcome_events.filter(
+                type=EventType.UNREACHABLE, created_at__gte=attempt.created_at
+            )
+            if reported.exists():
+                return False
+            row._record_event(EventType.UNREACHABLE)
+        return True
+
+    def _record_event(self, event_type: str) -> "OutcomeEvent":
+        # Lazy: the delivery side (transactions/events.py) imports this module.
+        from .events import record_event
+
+        return record_event(self, event_type)
 
     def set_status_by(self, user, new_status: str, source: str = "dashboard") -> bool:
         """A supervisor's manual status, audited. Clears needs-review and planned calls.
@@ -374,6 +410,9 @@ class Transaction(models.Model):
             values = {"status": new_status, "needs_review": False, **QUEUE_CLEARED}
             if not row._update_if(Q(status=old_status, needs_review=flagged), **values):
                 return False
+            if new_status in FINAL_STATUSES:
+                # A supervisor's verdict (or a review that keeps one) is the bank's news too.
+                row._record_event(VERDICT_EVENTS[new_status])
             entries = [("status", old_status, new_status)]
             if flagged:
                 entries.append(("needs_review", "yes", "no"))
@@ -464,6 +503,19 @@ QUEUE_CLEARED = {
 }
 # A manual status may be anything but Connecting: only placing a call sets that.
 MANUAL_STATUSES = [s for s in Status.values if s != Status.CONNECTING]
+
+
+class EventType(models.TextChoices):
+    """What the bank hears of a case (outcome events, sent to webhook endpoints)."""
+
+    RESOLVED = "alert.resolved", "alert.resolved: the payment is confirmed"
+    FRAUD_CONFIRMED = "alert.fraud_confirmed", "alert.fraud_confirmed: marked as fraud"
+    UNREACHABLE = "alert.unreachable", "alert.unreachable: automatic calls went unanswered"
+    OPTED_OUT = "alert.opted_out", "alert.opted_out: the customer asked not to be called"
+    NEEDS_REVIEW = "alert.needs_review", "alert.needs_review: a later answer contradicts"
+
+
+VERDICT_EVENTS = {Status.RESOLVED: EventType.RESOLVED, Status.FRAUD: EventType.FRAUD_CONFIRMED}
 
 
 class CallOutcome(models.TextChoices):
@@ -615,3 +667,114 @@ class WorkerClock(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- outcome events: the transactional outbox (written with the change that causes
+# them) and their delivery to the bank's endpoints (transactions/events.py sends).
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: 32 random bytes, base64, prefixed whsec_."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_hex(16)
+
+
+class WebhookEndpoint(models.Model):
+    """Where the bank wants outcome events, and the secret they are signed with."""
+
+    url = models.URLField("URL", max_length=2000)
+    event_types = models.JSONField(default=list, help_text="EventType values sent here.")
+    active = models.BooleanField(default=True)
+    # Kept to sign with; shown once when the endpoint is created, never again.
+    secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self):
+        return self.url
+
+
+class OutcomeEvent(models.Model):
+    """One event about a case; its payload is frozen when the change that caused it is made."""
+
+    type = models.CharField(max_length=32, choices=EventType)
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="outcome_events"
+    )
+    # webhook-id: the same on every retry and redelivery, so the bank can drop repeats.
+    msg_id = models.CharField("message id", max_length=40, unique=True, default=new_message_id)
+    payload = models.JSONField(help_text="The body sent: type, timestamp, data.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("redeliver_outcomeevent", "Can redeliver outcome events")]
+
+    def __str__(self):
+        return f"{self.type} {self.msg_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its time (next_attempt_at) or an older event
+    SENDING = "sending", "Sending"  # a worker holds it until next_attempt_at (the lease)
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"  # retried for the whole window, or never to be sent
+
+
+class Delivery(models.Model):
+    """One event to one endpoint: sent until a 2xx answer or the retry window is over."""
+
+    event = models.ForeignKey(OutcomeEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    state = models.CharField(max_length=10, choices=DeliveryState, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Pending: due at. Sending: the lease's end (a worker that died is found after it).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_endpoint")
+        ]
+        indexes = [
+            # The sweep: deliveries due (or whose lease ran out), oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due_idx",
+                condition=Q(state__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint}"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request of a delivery: when, the answer, how long it took."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.http_status or self.error}"

@@ -194,6 +194,24 @@ def retry_plan(txn: Transaction) -> RetryPlan | None:
     return RetryPlan(number=len(series) + 1, total=max_calls(), due_at=due)
 
 
+def report_unreachable(attempt: CallAttempt) -> bool:
+    """After a call ended: tell the bank when an automatic series ended unanswered.
+
+    That is: the call was automatic, nobody took it (an outcome that earns a
+    retry), it is the row's latest call, the row has no verdict, and no retry
+    follows (the series is complete, its window is over, or an analyst took
+    the row over). Call it in the transaction that records the call's end.
+    """
+    if attempt.trigger not in AUTOMATIC_TRIGGERS or attempt.outcome not in RETRYABLE_OUTCOMES:
+        return False
+    txn = Transaction.objects.get(pk=attempt.transaction_id)
+    if txn.status not in AUTO_CALLABLE_STATUSES or txn.calls.filter(pk__gt=attempt.pk).exists():
+        return False
+    if retry_plan(txn) is not None:
+        return False
+    return txn.record_unreachable(attempt)
+
+
 def _still_wanted(txn: Transaction) -> str | None:
     """The trigger for the pending automatic call, or None if it should be dropped."""
     if txn.opted_out_at or txn.status not in AUTO_CALLABLE_STATUSES or not txn.phone:

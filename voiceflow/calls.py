@@ -22,6 +22,7 @@ from transactions.models import (
     CallTrigger,
     Status,
 )
+from voiceflow import autocall
 
 logger = logging.getLogger(__name__)
 
@@ -285,5 +286,7 @@ def sweep_stale_calls() -> int:
         swept += 1
         CallEvent.objects.create(call=attempt, kind=CallEvent.Kind.NOTE, prompt=message)
         attempt.transaction.record_call_end(attempt, Status.DISCONNECTED)
+        attempt.refresh_from_db()
+        autocall.report_unreachable(attempt)  # a voicemail recorded before it went silent
         logger.info("Stale call %s for %s ended", attempt, attempt.transaction.public_id)
     return swept

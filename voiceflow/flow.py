@@ -25,7 +25,7 @@ from transactions.models import (
     Verdict,
 )
 
-from . import script
+from . import autocall, script
 from .intents import Intent, interpret
 
 logger = logging.getLogger(__name__)
@@ -380,3 +380,4 @@ def _finish(attempt: CallAttempt, call_status: str, params) -> None:
     _save(attempt, **values)
     # Only a row still waiting on this call moves: never a verdict or a manual status.
     attempt.transaction.record_call_end(attempt, new_status)
+    autocall.report_unreachable(attempt)

@@ -17,7 +17,9 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from transactions import events
 from transactions.models import WorkerClock
+from transactions.tasks import deliver_event
 from voiceflow import autocall
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ def run_tick(now: datetime) -> dict:
         ("retries", lambda: autocall.plan_retries(now)),
         ("promoted", lambda: autocall.promote_scheduled(now)),
         ("dispatched", lambda: len(autocall.dispatch(now, _enqueue_placement))),
+        # Outcome events whose task was lost or whose worker died sending (at least once).
+        ("events", lambda: events.sweep(now)),
         ("pruned", lambda: _prune_finished_tasks(now)),
     ]
     for name, step in steps:
@@ -80,7 +84,8 @@ def _prune_finished_tasks(now: datetime) -> int:
     """Forget our own finished tasks after a day (a tick every few seconds adds up)."""
     from django_tasks_db.models import DBTaskResult
 
-    paths = [t.module_path for t in (autocall_tick, place_automatic_call, dispatch_calls)]
+    done = (autocall_tick, place_automatic_call, dispatch_calls, deliver_event)
+    paths = [t.module_path for t in done]
     deleted, _ = (
         DBTaskResult.objects.finished()
         .filter(task_path__in=paths, finished_at__lt=now - timedelta(days=1))

@@ -37,6 +37,7 @@ def note(line):
 
 
 note(f"started {{command}} {{os.getpid()}}")
+note("args " + " ".join(args[1:]))
 if command in ("runserver", "db_worker"):
 
     def stop(signum, frame):
@@ -76,7 +77,7 @@ def _log(checkout) -> list[str]:
 
 
 def make_run_then_ctrl_c(checkout) -> subprocess.CompletedProcess:
-    """`make run` until web and worker are up, then Ctrl-C (SIGINT to its process group)."""
+    """`make run` until web and both workers are up, then Ctrl-C (SIGINT to its process group)."""
     process = subprocess.Popen(
         ["make", "run", "PORT=8765"],  # noqa: S607
         cwd=checkout,
@@ -87,11 +88,15 @@ def make_run_then_ctrl_c(checkout) -> subprocess.CompletedProcess:
         text=True,
     )
     deadline = time.monotonic() + 15
-    while not {"runserver", "db_worker"} <= {line.split()[1] for line in _log(checkout)}:
+    while sorted(
+        line.split()[1]
+        for line in _log(checkout)
+        if line.split()[:2] in (["started", "runserver"], ["started", "db_worker"])
+    ) != ["db_worker", "db_worker", "runserver"]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             out, err = process.communicate()
-            pytest.fail(f"web and worker never started:\n{out}\n{err}")
+            pytest.fail(f"web and workers never started:\n{out}\n{err}")
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=10)
@@ -134,12 +139,12 @@ def test_terminal_commands_work_with_the_env_file_alone(checkout):
     assert "System check identified no issues" in result.stdout
 
 
-def test_ctrl_c_stops_web_and_worker_quietly(checkout):
+def test_ctrl_c_stops_web_and_both_workers_quietly(checkout):
     result = make_run_then_ctrl_c(checkout)
 
     log = _log(checkout)
     assert "stopped runserver" in log
-    assert "stopped db_worker" in log
+    assert log.count("stopped db_worker") == 2
     for line in log:
         if line.startswith("started"):
             with pytest.raises(ProcessLookupError):
@@ -147,3 +152,12 @@ def test_ctrl_c_stops_web_and_worker_quietly(checkout):
     assert "***" not in result.stderr
     assert "Segmentation fault" not in result.stderr
     assert "Terminated" not in result.stderr
+
+
+def test_outcome_events_have_a_worker_of_their_own(checkout):
+    make_run_then_ctrl_c(checkout)
+
+    workers = [line for line in _log(checkout) if line.startswith("args db_worker")]
+    assert any("--queue-name events" in line for line in workers)
+    assert any("--exclude-queues events" in line for line in workers)
+    assert "args register_event_receiver" in " ".join(_log(checkout))

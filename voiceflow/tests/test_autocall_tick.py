@@ -42,6 +42,7 @@ def test_a_tick_hands_on_to_exactly_one_successor(settings):
         "retries": 0,
         "promoted": 0,
         "dispatched": 0,
+        "events": 0,
         "pruned": 0,
     }
     successor = _pending_ticks().order_by("-enqueued_at").first()
