@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ivr_project",
     "transactions",
     "voiceflow",
@@ -273,6 +276,35 @@ AXES_VERBOSE = False
 # worker may hold an automatic call before another one takes it over.
 AUTOCALL_TICK_SECONDS = env.float("AUTOCALL_TICK_SECONDS", default=5.0)
 AUTOCALL_LEASE_SECONDS = env.int("AUTOCALL_LEASE_SECONDS", default=120)
+
+# The bank's alerts API (transactions/api/): API keys only, no session, no CSRF;
+# problem+json errors; JSON in and out, nothing browsable.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["transactions.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["transactions.api.auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["transactions.api.auth.ApiKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["transactions.api.parsers.DecimalJSONParser"],
+    "EXCEPTION_HANDLER": "transactions.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IVR fraud verification: alerts API",
+    "DESCRIPTION": (
+        "The bank sends suspicious-transaction alerts; we call the customers and "
+        "report what they said. Send `Authorization: Bearer <key>` with every request."
+    ),
+    "VERSION": "1",
+    # 3.1: its schemas are JSON Schema, so the tests validate responses with jsonschema.
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's scripts from our static files: the CSP allows no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+}
 
 LOGGING = {
     "version": 1,

@@ -16,18 +16,28 @@ SUPERVISOR_PERMISSIONS = [
     "transactions.change_transaction",
     "transactions.set_status",
     "transactions.export_transactions",
+    # Keys to the alerts API: issue, revoke (a change), list. Never delete: audit names them.
+    "transactions.add_apikey",
+    "transactions.change_apikey",
+    "transactions.view_apikey",
 ]
 ROLE_PERMISSIONS = {ANALYSTS: ANALYST_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}
 
 
 def sync_roles(group_model, permission_model):
-    """Create the groups and give each exactly its permissions (idempotent)."""
+    """Create the groups and give each exactly its permissions (idempotent).
+
+    A permission of a model that a later migration creates does not exist yet
+    when an earlier migration syncs: that later migration syncs again.
+    """
     for name, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=name)
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
-            wanted.append(
-                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            wanted.extend(
+                permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
             )
         group.permissions.set(wanted)
