@@ -196,7 +196,8 @@ def _position(params) -> tuple[datetime | None, tuple[datetime, int] | None]:
     after = None
     if raw := params.get("after"):
         try:
-            when, _, pk = base64.urlsafe_b64decode(raw.encode()).decode().partition("|")
+            padded = raw + "=" * (-len(raw) % 4)
+            when, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
             after = (datetime.fromisoformat(when), int(pk))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise ValueError("after must be the value a `next` link gave.") from None
@@ -204,7 +205,8 @@ def _position(params) -> tuple[datetime | None, tuple[datetime, int] | None]:
 
 
 def _cursor(when: datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{when.isoformat()}|{pk}".encode()).decode()
+    # Unpadded: "=" would need escaping in a query string.
+    return base64.urlsafe_b64encode(f"{when.isoformat()}|{pk}".encode()).decode().rstrip("=")
 
 
 # --- the description and its docs page ---------------------------------------------

@@ -1,9 +1,11 @@
 """POST /api/v1/alerts (alerts in) and GET /api/v1/alerts (changes, for systems that poll)."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from transactions.models import (
@@ -401,3 +403,12 @@ def test_two_identical_requests_at_once_store_one_alert(sam):
     created = sorted(r.json()["created"] for r in results)
     assert created == [0, 50]
     assert Transaction.objects.filter(public_id__startswith="R").count() == 50
+
+
+def test_the_readmes_example_alert_is_accepted(api):
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    section = readme.split("## Integration API", 1)[1]
+    example = re.search(r"-d '(\{.*?\})'", section, re.S)[1]
+    response = api("POST", URL, example)
+    assert response.status_code == 201
+    assert response.json()["external_ref"] == "CASE-77"
