@@ -252,6 +252,10 @@ STALE_CALL_MINUTES = env.int("STALE_CALL_MINUTES", default=10)
 BULK_CALL_LIMIT = env.int("BULK_CALL_LIMIT", default=10_000)
 # How often an open dashboard asks for changed rows, in seconds.
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=5.0)
+# The alerts API's change listing holds back changes younger than this, in seconds: a
+# change written earlier but committed later than a newer one would otherwise be paged
+# past and never listed.
+API_CHANGES_DELAY_SECONDS = env.float("API_CHANGES_DELAY_SECONDS", default=5.0)
 # Rate limits ("N/period", see ivr_project/ratelimit.py), counted in the database:
 # failed sign-ins per name and per client address, and calls an analyst may place by hand.
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="5/5m")

@@ -16,8 +16,6 @@ from transactions.importer import _UNSTORABLE, RowError, parse_case
 from transactions.models import CallAttempt, QueueState, Status, Transaction
 from voiceflow.tasks import request_bulk_calls
 
-from .serializers import MAX_ALERTS
-
 # What an alert may carry; anything else is refused by name (a typo like "cal" would be lost).
 ACCEPTED = {
     "id",
@@ -79,10 +77,6 @@ class Ingested:
 
 def read_alerts(items: list) -> list[Alert]:
     """Every alert checked; AlertsRejected lists each bad field of each bad alert."""
-    if len(items) > MAX_ALERTS:
-        raise AlertsRejected(
-            [RowError(MAX_ALERTS, "", "alerts", f"at most {MAX_ALERTS} alerts a request")]
-        )
     alerts, errors, seen, phones = [], [], {}, {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):

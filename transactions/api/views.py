@@ -3,11 +3,13 @@
 import base64
 import binascii
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -67,7 +69,11 @@ _ALERT_OR_RESULT = PolymorphicProxySerializer(
         resource_type_field_name=None,
         many=False,
     ),
-    responses={200: _ALERT_OR_RESULT, 201: AlertSerializer, **_problems(400, 401, 409, 415, 429)},
+    responses={
+        200: _ALERT_OR_RESULT,
+        201: AlertSerializer,
+        **_problems(400, 401, 409, 415, 429),
+    },
 )
 @extend_schema(
     methods=["GET"],
@@ -109,7 +115,7 @@ def alert(request, public_id):
 def _receive(request):
     data = request.data
     items = [data] if isinstance(data, dict) else data
-    if not isinstance(items, list) or not items:
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ALERTS:
         return problem(400, f"Send one alert (a JSON object) or a list of 1 to {MAX_ALERTS:,}.")
     try:
         result = ingest(read_alerts(items), request.auth)
@@ -151,7 +157,8 @@ def _changes(request):
         since, after = _position(request.query_params)
     except ValueError as e:
         return problem(400, str(e))
-    rows = Transaction.objects.order_by("updated_at", "id")  # txn_updated_idx
+    settled = timezone.now() - timedelta(seconds=settings.API_CHANGES_DELAY_SECONDS)
+    rows = Transaction.objects.filter(updated_at__lte=settled).order_by("updated_at", "id")
     if after:
         when, pk = after
         rows = rows.filter(Q(updated_at__gt=when) | Q(updated_at=when, id__gt=pk))

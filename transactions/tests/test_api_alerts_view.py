@@ -1,5 +1,6 @@
 """POST /api/v1/alerts (alerts in) and GET /api/v1/alerts (changes, for systems that poll)."""
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -270,7 +271,24 @@ def test_it_refuses_more_than_a_thousand_alerts(api):
     alerts = [alert(id=f"T{n}") for n in range(1001)]
     response = api("POST", URL, alerts)
     assert response.status_code == 400
+    assert "1,000" in response.json()["detail"]
     assert not Transaction.objects.exists()
+
+
+def test_a_body_over_djangos_upload_limit_is_refused_before_the_api_reads_it(client, api_key):
+    # DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB); 1,000 alerts at their longest are about 1 MB.
+    big = [alert(id=f"B{n}", merchant_name="m" * 200) for n in range(1000)]
+    body = json.dumps(big).encode() + b" " * 2_500_000
+    headers = {"Authorization": f"Bearer {api_key[1]}"}
+    response = client.post(URL, body, content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert not Transaction.objects.exists()
+
+
+def test_a_thousand_alerts_at_their_longest_fit_in_one_request(api):
+    longest = {"client_name": "n" * 200, "bank_name": "b" * 200, "merchant_name": "m" * 200}
+    big = [alert(id=f"L{n:031d}", external_ref="r" * 100, **longest) for n in range(1000)]
+    assert api("POST", URL, big).status_code == 200
 
 
 def test_it_refuses_a_form_body(api):
@@ -339,8 +357,16 @@ def test_it_pages_through_changes_oldest_first_and_then_waits_for_new_ones(api, 
     assert third["has_more"] is False
     idle = api("GET", third["next"]).json()
     assert (idle["alerts"], idle["has_more"]) == ([], False)
-    Transaction.objects.get(public_id="C1").touch()
+    _change("C1", base + timedelta(minutes=10))
     assert [a["id"] for a in api("GET", idle["next"]).json()["alerts"]] == ["C1"]
+
+
+def test_a_change_is_listed_only_once_it_has_settled(api, make_transaction, settings):
+    settings.API_CHANGES_DELAY_SECONDS = 5
+    make_transaction(public_id="NEW")
+    assert api("GET", URL).json()["alerts"] == []
+    _change("NEW", timezone.now() - timedelta(seconds=6))
+    assert [a["id"] for a in api("GET", URL).json()["alerts"]] == ["NEW"]
 
 
 def test_updated_since_starts_the_pages_at_that_time(api, make_transaction):
@@ -372,7 +398,8 @@ def test_it_refuses_bad_paging_parameters(api, query):
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_a_page_carries_each_alerts_calls(api, make_transaction):
+def test_a_page_carries_each_alerts_calls(api, make_transaction, settings):
+    settings.API_CHANGES_DELAY_SECONDS = 0
     txn = make_transaction(public_id="P1")
     txn.begin_call(trigger=CallTrigger.MANUAL)
     (entry,) = api("GET", URL).json()["alerts"]
