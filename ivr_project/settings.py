@@ -290,6 +290,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["transactions.api.parsers.DecimalJSONParser"],
     "EXCEPTION_HANDLER": "transactions.api.problems.exception_handler",
+    # OPTIONS answers 405 like any other undescribed method, not DRF's metadata.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -297,7 +299,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "IVR fraud verification: alerts API",
     "DESCRIPTION": (
         "The bank sends suspicious-transaction alerts; we call the customers and "
-        "report what they said. Send `Authorization: Bearer <key>` with every request."
+        "report what they said. Send `Authorization: Bearer <key>` with every request.\n\n"
+        "Errors are `application/problem+json` (RFC 9457). Their `type` is "
+        "`/api/v1/problems/invalid-alerts` (400: `errors` lists each bad field of each "
+        "bad alert by index, id, field and reason), `/api/v1/problems/alert-conflict` "
+        "(409: `ids` lists the alerts already called or decided), or `about:blank` "
+        "(the status says it all)."
     ),
     "VERSION": "1",
     # 3.1: its schemas are JSON Schema, so the tests validate responses with jsonschema.

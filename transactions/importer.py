@@ -63,7 +63,7 @@ _STATUS_BY_LABEL = {label.casefold(): label for label in Status.values}
 _MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 _TEXT_LIMITS = {"client_name": 200, "bank_name": 200, "merchant_name": 200}
 # NUL (PostgreSQL refuses it in text) and unpaired surrogates (not encodable as UTF-8).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _text(row, key):
     value = value.strip()
     if len(value) > _TEXT_LIMITS[key]:
         raise ValidationError(f"longer than {_TEXT_LIMITS[key]} characters")
-    if unstorable := _UNSTORABLE.search(value):
+    if unstorable := UNSTORABLE.search(value):
         raise ValidationError(f"contains U+{ord(unstorable[0]):04X}, which cannot be stored")
     return value
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
-from transactions.importer import _UNSTORABLE, RowError, parse_case
+from transactions.importer import UNSTORABLE, RowError, parse_case
 from transactions.models import CallAttempt, QueueState, Status, Transaction
 from voiceflow.tasks import request_bulk_calls
 
@@ -83,7 +83,7 @@ def read_alerts(items: list) -> list[Alert]:
             errors.append(RowError(index, "", "alert", "not a JSON object"))
             continue
         values, problems, _ = parse_case(item, phones)
-        problems += [(key, "unknown field") for key in item if key not in ACCEPTED]
+        problems += [(key, _unknown(key)) for key in item if key not in ACCEPTED]
         for key, check in (("currency", _currency), ("external_ref", _external_ref)):
             try:
                 values[key] = check(item.get(key))
@@ -104,6 +104,12 @@ def read_alerts(items: list) -> list[Alert]:
     return alerts
 
 
+def _unknown(key: str) -> str:
+    if key == "action":  # the seed's status column
+        return "not accepted: calls and analysts set the status"
+    return f"unknown field; use: {', '.join(sorted(ACCEPTED))}"
+
+
 def _currency(value) -> str:
     if value is None:
         return "INR"  # the seed's currency, and the model's default
@@ -120,7 +126,7 @@ def _external_ref(value) -> str:
     value = value.strip()
     if len(value) > 100:
         raise ValueError("longer than 100 characters")
-    if _UNSTORABLE.search(value):
+    if UNSTORABLE.search(value):
         raise ValueError("contains a character that cannot be stored")
     return value
 

@@ -81,7 +81,7 @@ def test_it_needs_no_csrf_token(api, api_key):
 
 
 def test_it_rejects_other_methods(api):
-    for method in ("PUT", "PATCH", "DELETE"):
+    for method in ("PUT", "PATCH", "DELETE", "OPTIONS"):
         response = api(method, URL, alert())
         assert response.status_code == 405, method
         assert response["Content-Type"] == "application/problem+json"
@@ -215,7 +215,7 @@ def test_bad_alerts_are_listed_by_index_id_field_and_reason_and_none_is_stored(a
     alerts = [
         alert(id="TXN1"),
         alert(id="TXN2", client_phone="12", amount=-1),
-        alert(id="TXN3", card_number="12", call="now", colour="red"),
+        alert(id="TXN3", card_number="12", call="now", colour="red", action="Resolved"),
         "not an alert",
         alert(id="TXN1"),
     ]
@@ -230,6 +230,7 @@ def test_bad_alerts_are_listed_by_index_id_field_and_reason_and_none_is_stored(a
         (2, "TXN3", "card_number"),
         (2, "TXN3", "call"),
         (2, "TXN3", "colour"),
+        (2, "TXN3", "action"),
         (3, "", "alert"),
         (4, "TXN1", "id"),
     }
