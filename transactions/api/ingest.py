@@ -69,7 +69,7 @@ class AlertsConflict(Exception):
 @dataclass
 class Ingested:
     rows: list[Transaction]  # in the order sent
-    created: set = field(default_factory=set)  # public ids
+    created: set = field(default_factory=set)  # public ids; these rows have no calls yet
     updated: set = field(default_factory=set)
     calls_queued: int = 0
     calls_scheduled: int = 0
@@ -185,11 +185,15 @@ def _ingest(alerts: list[Alert], api_key) -> Ingested:
             Transaction.objects.filter(public_id__in=to_call), source="api", api_key=api_key
         )
         result.calls_queued, result.calls_scheduled = queued.queued, queued.scheduled
-    by_id = (
-        Transaction.objects.filter(public_id__in=ids)
-        .prefetch_related("calls")
-        .in_bulk(field_name="public_id")
-    )
+    # New rows are as bulk_create left them (keys and times filled in): reading 1,000 of
+    # them back with their calls took a third of a batch's time.
+    by_id = {row.public_id: row for row in new}
+    if stored:
+        by_id |= (
+            Transaction.objects.filter(public_id__in=stored)
+            .prefetch_related("calls")
+            .in_bulk(field_name="public_id")
+        )
     result.rows = [by_id[public_id] for public_id in ids]
     return result
 

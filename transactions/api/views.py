@@ -139,7 +139,8 @@ def _receive(request):
         txn = result.rows[0]
         created = txn.public_id in result.created
         headers = {"Location": reverse("api-alert", args=[txn.public_id])}
-        return Response(AlertSerializer(txn).data, status=201 if created else 200, headers=headers)
+        body = AlertSerializer(txn, context={"created": result.created}).data
+        return Response(body, status=201 if created else 200, headers=headers)
     answer = {
         "created": len(result.created),
         "updated": len(result.updated),
@@ -148,7 +149,7 @@ def _receive(request):
         "calls_scheduled": result.calls_scheduled,
         "alerts": result.rows,
     }
-    return Response(IngestResultSerializer(answer).data)
+    return Response(IngestResultSerializer(answer, context={"created": result.created}).data)
 
 
 def _changes(request):
