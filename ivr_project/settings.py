@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
-    "rest_framework",
+    # Not "rest_framework": it is only a package of templates and template tags for its
+    # browsable API, which we do not serve, and its tag library imports psycopg, requests,
+    # pyyaml and pygments into every web worker when the template engine starts (20 MB).
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "ivr_project",
@@ -310,6 +312,9 @@ SPECTACULAR_SETTINGS = {
     # 3.1: its schemas are JSON Schema, so the tests validate responses with jsonschema.
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_URLCONF": "transactions.api.described",
+    # Operations are tagged by the path after it: "alerts".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # The docs page's scripts from our static files: the CSP allows no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -246,4 +246,5 @@ class DocsView(SpectacularSwaggerSplitView):
     title = "Alerts API"
 
 
+openapi = OpenApiView.as_view()
 docs = login_required(DocsView.as_view())

@@ -4,6 +4,7 @@ import functools
 import json
 import re
 
+from django.conf import settings
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -16,7 +17,8 @@ BASE = "urn:openapi"
 
 @functools.cache
 def document() -> dict:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    urlconf = settings.SPECTACULAR_SETTINGS["SERVE_URLCONF"]
+    schema = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(schema))
 
 

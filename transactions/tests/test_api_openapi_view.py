@@ -76,3 +76,21 @@ def test_the_docs_page_runs_only_our_own_static_scripts(analyst_client):
 def test_the_docs_page_needs_a_role(client, eve):
     client.force_login(eve)
     assert client.get(DOCS).status_code == 403
+
+
+def test_a_web_worker_loads_django_rest_framework_only_to_serve_the_api():
+    # 20 MB in every web worker (DRF imports psycopg, requests, pyyaml... when installed):
+    # only a worker that serves the API pays it.
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup();"
+        "from django.urls import resolve; resolve('/api/v1/alerts'); resolve('/healthz');"
+        "from django.template.loader import get_template; get_template('base.html');"
+        "print('rest_framework.views' in sys.modules, 'drf_spectacular.views' in sys.modules)"
+    )
+    done = subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["False", "False"]
