@@ -5,6 +5,7 @@ sync API allows one instance per process).
 """
 
 import itertools
+import json
 import os
 from datetime import date
 from decimal import Decimal
@@ -177,3 +178,41 @@ def twilio_post(client):
         return client.post(path, params, headers=headers, **extra)
 
     return post
+
+
+# --- The alerts API: a key, and requests whose answers are checked against its description
+
+
+@pytest.fixture
+def api_key(db, sam):
+    """(the ApiKey row, the key itself) of an integration a supervisor created."""
+    from transactions.models import ApiKey
+
+    return ApiKey.issue("core-banking", created_by=sam)
+
+
+@pytest.fixture
+def api(client, api_key):
+    """api(method, path, body=None, key=<the fixture's key>, **extra) -> response.
+
+    JSON in, the key as a bearer token (key=None sends none); every answer is
+    checked against the OpenAPI description (transactions/tests/openapi.py).
+    """
+    from transactions.tests.openapi import assert_matches_openapi
+
+    default_key = api_key[1]
+
+    def call(method, path, body=None, *, key=default_key, **extra):
+        headers = extra.pop("headers", {})
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        if body is not None:
+            extra.setdefault("content_type", "application/json")
+            if not isinstance(body, str | bytes):
+                body = json.dumps(body)
+            extra["data"] = body
+        response = getattr(client, method.lower())(path, headers=headers, **extra)
+        assert_matches_openapi(response, method)
+        return response
+
+    return call

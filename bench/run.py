@@ -5,12 +5,13 @@ For SQLite (var/bench.sqlite3) and, when a server answers, PostgreSQL
 rows into another (var/bench-small.sqlite3, `bench_small`), serve each with
 gunicorn, measure every endpoint of both in turns (BENCH_ROUNDS rounds, the
 median kept), download the big one's whole CSV export (streamed; the web
-workers' peak memory is read after it), then automatic calling on the big database
-(bench/autocall_bench.py: enqueueing 10,000 calls, and the task worker's
-overhead per placed call), and outcome events (bench/events_bench.py: the delay from
-a verdict to its event's delivery, with an idle events worker). Every ratio compares
-figures taken side by side in the same run. Prints a table with targets; writes
-bench/results.json.
+workers' peak memory is read after it), the alerts API's ingest rate
+(bench/alerts_bench.py: batches of 1,000 new alerts POSTed with a key),
+then automatic calling on the big database (bench/autocall_bench.py:
+enqueueing 10,000 calls, and the task worker's overhead per placed call), and
+outcome events (bench/events_bench.py: the delay from a verdict to its event's
+delivery, with an idle events worker). Every ratio compares figures taken side
+by side in the same run. Prints a table with targets; writes bench/results.json.
 
 Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (2),
 BENCH_ROUNDS (3), BENCH_EVENTS verdicts timed to their event's delivery (100),
@@ -35,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import alerts_bench
 import data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,6 +407,7 @@ def bench_backend(backend: str, reset, reset_small) -> dict:
     log(f" imported {ROWS} rows in {elapsed:.1f} s")
 
     info, files = prepare(env, f"{backend}-{ROWS}", full=True)
+    alerts_key = alerts_bench.create_key(manage, env)
     result["searches"] = {k: v for k, v in info.items() if k.startswith("search_")}
     log(f" 20 rows (port {small_port}) and {ROWS} rows (port {port}), in turns")
     with gunicorn(small_env, small_port), gunicorn(env, port) as server:
@@ -424,6 +427,12 @@ def bench_backend(backend: str, reset, reset_small) -> dict:
         # Before memory is read: the workers' peak includes streaming the whole table.
         result["export"] = download(port, "/export.csv", info["supervisor_cookie"])
         result["worker_peak_mb"] = [round(peak_memory_mb(p), 1) for p in _children(server.pid)]
+        # After memory is read: a 1,000-alert answer is a large body, not a page's.
+        result["alerts"] = alerts_bench.measure(port, alerts_key)
+    log(
+        f" alerts API: {result['alerts']['alerts_per_s']:,} alerts/s in batches of"
+        f" {alerts_bench.BATCH:,} (re-sent: {result['alerts']['resent_alerts_per_s']:,}/s)"
+    )
     # After the web measurements, so they never share the machine with it.
     result["autocall"] = autocall(env)
     log(
@@ -485,6 +494,14 @@ def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
     target("poll response size (headers + body)", size, "< 1 KB", size < 1024, f"{size} B")
     rate = r["import"]["rows_per_s"]
     target("importer", rate, "≥ 10,000 rows/s", rate >= 10_000, f"{rate:,} rows/s")
+    ingest = r["alerts"]["alerts_per_s"]
+    target(
+        "alerts API ingest, batches of 1,000",
+        ingest,
+        "≥ 2,000 alerts/s",
+        ingest >= 2000,
+        f"{ingest:,} alerts/s",
+    )
     exported = r["export"]["rows"]
     target(
         "CSV export of the whole table, streamed",
@@ -551,6 +568,13 @@ def table(results: dict) -> str:
         lines.append(
             f"/export.csv, the whole table streamed: {exp['rows']:,} rows, "
             f"{exp['bytes'] / 1e6:.1f} MB in {exp['seconds']} s = {exp['rows_per_s']:,} rows/s"
+        )
+        al = r["alerts"]
+        lines.append(
+            f"alerts API: {al['batches']} batches of {al['batch']:,} new alerts in"
+            f" {al['seconds']} s = {al['alerts_per_s']:,} alerts/s (ms per batch:"
+            f" {al['batch_ms']}); sent again, nothing written:"
+            f" {al['resent_alerts_per_s']:,} alerts/s"
         )
         for key, s in r["searches"].items():
             lines.append(f"{key}: q={s['q']!r} matches {s['matches']:,} rows")

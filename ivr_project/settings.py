@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    # Not "rest_framework": it is only a package of templates and template tags for its
+    # browsable API, which we do not serve, and its tag library imports psycopg, requests,
+    # pyyaml and pygments into every web worker when the template engine starts (20 MB).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ivr_project",
     "transactions",
     "voiceflow",
@@ -260,6 +265,10 @@ STALE_CALL_MINUTES = env.int("STALE_CALL_MINUTES", default=10)
 BULK_CALL_LIMIT = env.int("BULK_CALL_LIMIT", default=10_000)
 # How often an open dashboard asks for changed rows, in seconds.
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=5.0)
+# The alerts API's change listing holds back changes younger than this, in seconds: a
+# change written earlier but committed later than a newer one would otherwise be paged
+# past and never listed.
+API_CHANGES_DELAY_SECONDS = env.float("API_CHANGES_DELAY_SECONDS", default=5.0)
 # Rate limits ("N/period", see ivr_project/ratelimit.py), counted in the database:
 # failed sign-ins per name and per client address, and calls an analyst may place by hand.
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="5/5m")
@@ -291,6 +300,45 @@ EVENT_RETRY_DELAYS_SECONDS = env.list(
     "EVENT_RETRY_DELAYS_SECONDS", cast=int, default=[5, 30, 120, 600, 1800, 3600, 7200]
 )
 EVENT_RETRY_WINDOW_HOURS = env.float("EVENT_RETRY_WINDOW_HOURS", default=24)
+
+# The bank's alerts API (transactions/api/): API keys only, no session, no CSRF;
+# problem+json errors; JSON in and out, nothing browsable.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["transactions.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["transactions.api.auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["transactions.api.auth.ApiKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["transactions.api.parsers.DecimalJSONParser"],
+    "EXCEPTION_HANDLER": "transactions.api.problems.exception_handler",
+    # OPTIONS answers 405 like any other undescribed method, not DRF's metadata.
+    "DEFAULT_METADATA_CLASS": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IVR fraud verification: alerts API",
+    "DESCRIPTION": (
+        "The bank sends suspicious-transaction alerts; we call the customers and "
+        "report what they said. Send `Authorization: Bearer <key>` with every request.\n\n"
+        "Errors are `application/problem+json` (RFC 9457). Their `type` is "
+        "`/api/v1/problems/invalid-alerts` (400: `errors` lists each bad field of each "
+        "bad alert by index, id, field and reason), `/api/v1/problems/alert-conflict` "
+        "(409: `ids` lists the alerts already called or decided), or `about:blank` "
+        "(the status says it all)."
+    ),
+    "VERSION": "1",
+    # 3.1: its schemas are JSON Schema, so the tests validate responses with jsonschema.
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_URLCONF": "transactions.api.described",
+    # Operations are tagged by the path after it: "alerts".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's scripts from our static files: the CSP allows no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+}
 
 LOGGING = {
     "version": 1,

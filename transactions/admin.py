@@ -9,12 +9,14 @@ meanwhile. Calls and their events, and the audit trail, are read-only.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from .cards import card_last4
 from .csv_export import csv_download
-from .models import AuditEntry, CallAttempt, CallEvent, Status, Transaction
+from .models import ApiKey, AuditEntry, CallAttempt, CallEvent, Status, Transaction
 from .phones import normalise_phone
 
 MAX_SEARCH_LENGTH = 200  # as the dashboard's
@@ -122,7 +124,7 @@ class CallAttemptInline(ReadOnlyInline, admin.TabularInline):
 
 class AuditEntryInline(ReadOnlyInline, admin.TabularInline):
     model = AuditEntry
-    fields = ["created_at", "user", "field", "old_value", "new_value", "source"]
+    fields = ["created_at", "user", "api_key", "field", "old_value", "new_value", "source"]
     readonly_fields = fields
 
 
@@ -379,11 +381,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "old_value",
         "new_value",
         "user",
+        "api_key",
         "source",
     ]
     list_filter = ["field", "source"]
-    search_fields = ["transaction__public_id", "user__username"]
-    list_select_related = ["transaction", "user"]
+    search_fields = ["transaction__public_id", "user__username", "api_key__name"]
+    list_select_related = ["transaction", "user", "api_key"]
     date_hierarchy = "created_at"
     fields = list_display
     readonly_fields = fields
@@ -393,6 +396,53 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Supervisors issue and revoke the bank's keys. A key is shown once, on the page that
+    answers its creation (not in a message, which would keep it in a cookie or the
+    session); only its hash is stored, and never shown. Keys are revoked, not deleted:
+    audit entries name them."""
+
+    list_display = ["name", "prefix", "rate_limit", "created_by", "created_at", "last_used_at"]
+    list_display += ["revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    list_select_related = ["created_by"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "rate_limit"]
+        return ["name", "rate_limit", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            request.new_api_key = obj.generate()
+        obj.save()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"API key “{obj.name}” created",
+            "opts": self.opts,
+            "api_key": obj,
+            "key": request.new_api_key,
+        }
+        response = TemplateResponse(request, "admin/transactions/apikey/created.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(api_key.revoke() for api_key in queryset)
+        self.message_user(request, f"{revoked} key(s) revoked.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -53,50 +53,10 @@ OPEN = (DeliveryState.PENDING, DeliveryState.SENDING)
 # --- what is sent
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def alert_data(txn: Transaction) -> dict:
-    """An alert as the bank sees it: the same keys as the alerts API's AlertSerializer.
-
-    The one place that shapes an event's `data`; swap it for the serializer when both exist.
-    """
-    calls = txn.calls.order_by("created_at", "id")
-    return {
-        "id": txn.public_id,
-        "external_ref": txn.external_ref,
-        "status": txn.status,
-        "needs_review": txn.needs_review,
-        "answers": txn.answers(),
-        "client_name": txn.client_name,
-        "card_last4": txn.card_last4,
-        "amount": str(txn.amount),
-        "currency": txn.currency,
-        "bank_name": txn.bank_name,
-        "merchant_name": txn.merchant_name,
-        "transaction_date": _iso(txn.transaction_date),
-        "created_at": _iso(txn.created_at),
-        "updated_at": _iso(txn.updated_at),
-        "attempts": [
-            {
-                "started_at": _iso(call.created_at),
-                "answered_at": _iso(call.answered_at),
-                "ended_at": _iso(call.ended_at),
-                "outcome": call.outcome or None,
-                "answered_by": call.answered_by or None,
-                "trigger": call.trigger,
-                "duration_seconds": call.duration_seconds,
-            }
-            for call in calls
-        ],
-    }
-
-
 def record_event(txn: Transaction, event_type: str) -> OutcomeEvent:
     """Record an event about `txn` with its deliveries; call it inside the change's transaction."""
     now = timezone.now()
-    payload = {"type": event_type, "timestamp": now.isoformat(), "data": alert_data(txn)}
+    payload = {"type": event_type, "timestamp": now.isoformat(), "data": txn.as_alert()}
     event = OutcomeEvent.objects.create(
         type=event_type,
         transaction=txn,

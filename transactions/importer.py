@@ -63,7 +63,7 @@ _STATUS_BY_LABEL = {label.casefold(): label for label in Status.values}
 _MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 _TEXT_LIMITS = {"client_name": 200, "bank_name": 200, "merchant_name": 200}
 # NUL (PostgreSQL refuses it in text) and unpaired surrogates (not encodable as UTF-8).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _text(row, key):
     value = value.strip()
     if len(value) > _TEXT_LIMITS[key]:
         raise ValidationError(f"longer than {_TEXT_LIMITS[key]} characters")
-    if unstorable := _UNSTORABLE.search(value):
+    if unstorable := UNSTORABLE.search(value):
         raise ValidationError(f"contains U+{ord(unstorable[0]):04X}, which cannot be stored")
     return value
 
@@ -201,10 +201,22 @@ def parse_action(value) -> str:
 
 
 def _parse_row(row, phones) -> tuple[dict, list[tuple[str, str]], bool]:
-    """(model values, [(field, reason)], whether a full card number was reduced).
+    """(model values, [(field, reason)], whether a full card number was reduced)."""
+    values, problems, reduced = parse_case(row, phones)
+    try:
+        values["status"] = parse_action(row.get("action"))
+    except ValidationError as e:
+        values["status"] = None
+        problems.append(("action", " ".join(e.messages)))
+    return values, problems, reduced
 
-    `phones` caches each raw number's (E.164, problem): customers recur, and
-    libphonenumber's parse is the slowest check.
+
+def parse_case(row: dict, phones: dict) -> tuple[dict, list[tuple[str, str]], bool]:
+    """The seed's fields but the status: (model values, [(field, reason)], card reduced?).
+
+    The importer and the alerts API both read a case with it. `phones` caches
+    each raw number's (E.164, problem): customers recur, and libphonenumber's
+    parse is the slowest check.
     """
     values, problems, reduced = {}, [], False
 
@@ -240,7 +252,6 @@ def _parse_row(row, phones) -> tuple[dict, list[tuple[str, str]], bool]:
 
     values["amount"] = check("amount", parse_amount, row.get("amount"))
     values["transaction_date"] = check("transaction_date", parse_date, row.get("transaction_date"))
-    values["status"] = check("action", parse_action, row.get("action"))
     return values, problems, reduced
 
 

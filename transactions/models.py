@@ -6,7 +6,10 @@ two workers or a late callback can never lose or double a change.
 """
 
 import base64
+import hashlib
+import hmac
 import secrets
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -81,6 +84,11 @@ class QueueState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SCHEDULED = "scheduled", "Scheduled"
     CALLING = "calling", "Calling"
+
+
+def _utc(when) -> str | None:
+    """ISO 8601 in UTC with a Z, as the bank's systems read it (and DRF writes it)."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else None
 
 
 class TransactionQuerySet(models.QuerySet):
@@ -260,6 +268,43 @@ class Transaction(models.Model):
             "shared_card_details": self.shared_card_details,
             "other_suspicious": self.other_suspicious,
             "card_delivery": self.card_delivery or None,
+        }
+
+    def as_alert(self, *, with_calls: bool = True) -> dict:
+        """The case as the bank sees it: the alerts API's answer and every event's data.
+
+        One shape for both (documented by the API's AlertSerializer). Never more of the
+        card than its last four. Times in UTC. Reads `calls` once: prefetch them for many.
+        """
+        calls = sorted(self.calls.all(), key=lambda c: (c.created_at, c.pk)) if with_calls else []
+        return {
+            "id": self.public_id,
+            "external_ref": self.external_ref,
+            "status": self.status,
+            "needs_review": self.needs_review,
+            "answers": self.answers(),
+            "client_name": self.client_name,
+            "client_phone": self.phone,
+            "card_last4": self.card_last4,
+            "amount": f"{self.amount:.2f}",
+            "currency": self.currency,
+            "bank_name": self.bank_name,
+            "merchant_name": self.merchant_name,
+            "transaction_date": self.transaction_date.isoformat(),
+            "created_at": _utc(self.created_at),
+            "updated_at": _utc(self.updated_at),
+            "attempts": [
+                {
+                    "started_at": _utc(call.created_at),
+                    "answered_at": _utc(call.answered_at),
+                    "ended_at": _utc(call.ended_at),
+                    "outcome": call.outcome,
+                    "answered_by": call.answered_by,
+                    "trigger": call.trigger,
+                    "duration_seconds": call.duration_seconds,
+                }
+                for call in calls
+            ],
         }
 
     @property
@@ -456,6 +501,53 @@ class Transaction(models.Model):
         self.refresh_from_db()
         return list(changed)
 
+    def amend_alert(self, changes: dict, *, api_key: "ApiKey") -> list[str] | None:
+        """The bank's corrected alert (name, card, phone, amount...), each change audited.
+
+        Only while the case is Pending and nobody has called about it: returns
+        None then, and changes nothing. Returns the fields that changed.
+        """
+        with transaction.atomic():
+            row = Transaction.objects.select_for_update().get(pk=self.pk)
+            untouched = Q(status=Status.PENDING) & ~Exists(
+                CallAttempt.objects.filter(transaction=OuterRef("pk"))
+            )
+            if not Transaction.objects.filter(Q(pk=self.pk) & untouched).exists():
+                return None
+            changed = {f: v for f, v in changes.items() if getattr(row, f) != v}
+            if not changed:
+                return []
+            old = {field: getattr(row, field) for field in changed}
+            values = dict(changed)
+            if "phone" in changed:
+                values.update(row._requeue_for_new_phone())
+            row._update_if(untouched, **values)
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    transaction=row,
+                    api_key=api_key,
+                    field=field,
+                    old_value=str(old[field])[:200],
+                    new_value=str(value)[:200],
+                    source="api",
+                )
+                for field, value in changed.items()
+            )
+        self.refresh_from_db()
+        return list(changed)
+
+    def _requeue_for_new_phone(self) -> dict:
+        """A bulk call waiting for the old number's calling hours is due now instead.
+
+        The dispatcher then calls it or schedules it for the new number's hours.
+        """
+        if self.queue_trigger == CallTrigger.BULK and self.queue_state in (
+            QueueState.QUEUED,
+            QueueState.SCHEDULED,
+        ):
+            return {"queue_state": QueueState.QUEUED, "next_call_at": timezone.now()}
+        return {}
+
     def set_phone_by(self, user, raw_phone: str, source: str = "dashboard") -> bool:
         """Validate, normalise and store a new phone number, audited.
 
@@ -468,14 +560,7 @@ class Transaction(models.Model):
             if old == new_phone:
                 self.phone = new_phone
                 return False
-            values = {"phone": new_phone}
-            if row.queue_trigger == CallTrigger.BULK and row.queue_state in (
-                QueueState.QUEUED,
-                QueueState.SCHEDULED,
-            ):
-                # Its calling hours were the old number's: due now, so the dispatcher
-                # calls it or schedules it for the new number's hours.
-                values.update(queue_state=QueueState.QUEUED, next_call_at=timezone.now())
+            values = {"phone": new_phone, **row._requeue_for_new_phone()}
             Transaction.objects.filter(pk=self.pk).update(**values, updated_at=timezone.now())
             AuditEntry.objects.create(
                 transaction=row,
@@ -640,6 +725,10 @@ class AuditEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Set instead of user when the bank's system made the change through the alerts API.
+    api_key = models.ForeignKey(
+        "ApiKey", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     field = models.CharField(max_length=32)
     old_value = models.CharField(max_length=200, blank=True)
     new_value = models.CharField(max_length=200, blank=True)
@@ -652,6 +741,103 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+def validate_rate(value: str):
+    # Imported here: ivr_project.ratelimit imports ivr_project.models at load time.
+    from ivr_project.ratelimit import parse_rate
+
+    try:
+        parse_rate(value)
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
+
+
+API_KEY_PREFIX = "ivr_"
+
+
+class ApiKey(models.Model):
+    """One integration's key to the alerts API. Only its SHA-256 is kept.
+
+    A key reads `ivr_<prefix>_<secret>`: the prefix finds the row, the hash of the
+    whole key proves it. Keys are long random tokens, so a plain SHA-256 suffices
+    (a slow password hash defends guessable secrets, not 256 random bits).
+    """
+
+    name = models.CharField(max_length=100, unique=True, help_text="Who uses it, e.g. core-banking")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    rate_limit = models.CharField(
+        max_length=20,
+        default="600/1m",
+        validators=[validate_rate],
+        help_text="Requests allowed, as N/period: 600/1m is 600 a minute.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def generate(self) -> str:
+        """Give the (unsaved) row a new key; returns the key, which is never stored."""
+        self.prefix = secrets.token_hex(4)
+        key = f"{API_KEY_PREFIX}{self.prefix}_{secrets.token_urlsafe(32)}"
+        self.key_hash = self.digest(key)
+        return key
+
+    @classmethod
+    def issue(cls, name: str, *, rate_limit: str = "", created_by=None) -> tuple["ApiKey", str]:
+        """A new saved key and its only readable copy."""
+        api_key = cls(name=name, created_by=created_by)
+        if rate_limit:
+            api_key.rate_limit = rate_limit
+        key = api_key.generate()
+        api_key.full_clean()
+        api_key.save()
+        return api_key, key
+
+    @classmethod
+    def find(cls, key: str) -> "ApiKey | None":
+        """The active key `key` is, or None (unknown, wrong or revoked)."""
+        prefix, _, secret = key.removeprefix(API_KEY_PREFIX).partition("_")
+        if not key.startswith(API_KEY_PREFIX) or not prefix or not secret:
+            return None
+        api_key = cls.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+        if api_key is None or not hmac.compare_digest(api_key.key_hash, cls.digest(key)):
+            return None
+        return api_key
+
+    def revoke(self) -> bool:
+        now = timezone.now()
+        revoked = ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if revoked:
+            self.revoked_at = now
+        return bool(revoked)
+
+    def mark_used(self):
+        """Note the time, at most once a minute: not one write per request."""
+        now = timezone.now()
+        if self.last_used_at and now - self.last_used_at < timedelta(minutes=1):
+            return
+        ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
 
 
 class WorkerClock(models.Model):

@@ -25,6 +25,10 @@ SUPERVISOR_PERMISSIONS = [
     "transactions.redeliver_outcomeevent",
     "transactions.view_delivery",
     "transactions.view_deliveryattempt",
+    # Keys to the alerts API: issue, revoke (a change), list. Never delete: audit names them.
+    "transactions.add_apikey",
+    "transactions.change_apikey",
+    "transactions.view_apikey",
 ]
 ROLE_PERMISSIONS = {ANALYSTS: ANALYST_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}
 

@@ -258,12 +258,15 @@ def _can_queue() -> Q:
     )
 
 
-def enqueue_calls(rows, *, user=None, source="bulk", now=None, limit=None) -> Enqueued:
+def enqueue_calls(
+    rows, *, user=None, api_key=None, source="bulk", now=None, limit=None
+) -> Enqueued:
     """Queue automatic calls for `rows` (a Transaction queryset), the first `limit` of them.
 
     Rows inside their calling hours are QUEUED; the others are SCHEDULED for
     the opening. Resolved, Fraud, Connecting, opted-out and already queued
-    rows are skipped. Each queued row gets an audit entry naming who asked.
+    rows are skipped. Each queued row gets an audit entry naming who asked
+    (a user, or the API key of the bank's system).
     """
     now = now or timezone.now()
     result = Enqueued()
@@ -306,6 +309,7 @@ def enqueue_calls(rows, *, user=None, source="bulk", now=None, limit=None) -> En
                     AuditEntry(
                         transaction_id=pk,
                         user=user,
+                        api_key=api_key,
                         field=QUEUE_FIELD,
                         old_value="",
                         new_value=state,

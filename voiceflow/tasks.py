@@ -126,9 +126,11 @@ def ensure_ticking(now: datetime | None = None) -> bool:
     return True
 
 
-def request_bulk_calls(rows, *, user=None, source="bulk", limit=None) -> autocall.Enqueued:
+def request_bulk_calls(
+    rows, *, user=None, api_key=None, source="bulk", limit=None
+) -> autocall.Enqueued:
     """Queue automatic calls for `rows` and have a worker hand out slots right away."""
-    result = autocall.enqueue_calls(rows, user=user, source=source, limit=limit)
+    result = autocall.enqueue_calls(rows, user=user, api_key=api_key, source=source, limit=limit)
     if result.queued:
         dispatch_calls.enqueue()
     ensure_ticking()

@@ -100,6 +100,13 @@ def test_it_shows_manual_changes_with_who_and_when(analyst_client, sam, txn):
     assert f'datetime="{timezone.localtime(entry.created_at).isoformat()}"' in page
 
 
+def test_it_names_the_api_key_that_amended_an_alert(analyst_client, api_key, txn):
+    txn.amend_alert({"merchant_name": "Reliance Digital"}, api_key=api_key[0])
+    page = analyst_client.get(url()).content.decode()
+    assert "API key “core-banking”" in page
+    assert "<td>Croma Electronics</td><td>Reliance Digital</td>" in page
+
+
 def test_it_shows_only_the_last_four_card_digits(analyst_client, txn):
     page = analyst_client.get(url()).content.decode()
     assert "***4821" in page

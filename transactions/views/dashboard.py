@@ -383,7 +383,7 @@ def transaction_detail(request, public_id):
     ctx = {
         "t": txn,
         "calls": calls,
-        "audit": txn.audit.select_related("user"),
+        "audit": txn.audit.select_related("user", "api_key"),
         "manual_statuses": [(s, STATUS_DISPLAY[s][1]) for s in MANUAL_STATUSES],
     }
     return render(request, "transactions/detail.html", ctx)
