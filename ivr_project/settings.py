@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "transactions",
     "voiceflow",
     "simulator",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +274,8 @@ AXES_VERBOSE = False
 # worker may hold an automatic call before another one takes it over.
 AUTOCALL_TICK_SECONDS = env.float("AUTOCALL_TICK_SECONDS", default=5.0)
 AUTOCALL_LEASE_SECONDS = env.int("AUTOCALL_LEASE_SECONDS", default=120)
+# Reports: how often the worker recomputes the recent days of the daily rollup.
+REPORTS_ROLLUP_MINUTES = env.float("REPORTS_ROLLUP_MINUTES", default=5.0)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ ANALYST_PERMISSIONS = [
     "transactions.view_callattempt",
     "transactions.view_callevent",
     "transactions.view_auditentry",
+    "reports.view_reports",
 ]
 SUPERVISOR_PERMISSIONS = [
     *ANALYST_PERMISSIONS,
@@ -27,6 +28,9 @@ def sync_roles(group_model, permission_model):
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
+            if not permission_model.objects.filter(content_type__app_label=app_label).exists():
+                # An app migrated after this caller (reports): its own migration syncs again.
+                continue
             wanted.append(
                 permission_model.objects.get(content_type__app_label=app_label, codename=codename)
             )

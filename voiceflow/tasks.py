@@ -54,6 +54,7 @@ def dispatch_calls() -> int:
 
 def run_tick(now: datetime) -> dict:
     """One round of the planner. Each step on its own: one failing does not stop the others."""
+    from reports.tasks import refresh_if_due
     from voiceflow.calls import settle_unknown_calls, sweep_stale_calls
 
     report = {}
@@ -66,6 +67,8 @@ def run_tick(now: datetime) -> dict:
         ("promoted", lambda: autocall.promote_scheduled(now)),
         ("dispatched", lambda: len(autocall.dispatch(now, _enqueue_placement))),
         ("pruned", lambda: _prune_finished_tasks(now)),
+        # The reports' rollup rides on this chain rather than run a second one.
+        ("reports", lambda: refresh_if_due(now)),
     ]
     for name, step in steps:
         try:
@@ -80,7 +83,10 @@ def _prune_finished_tasks(now: datetime) -> int:
     """Forget our own finished tasks after a day (a tick every few seconds adds up)."""
     from django_tasks_db.models import DBTaskResult
 
-    paths = [t.module_path for t in (autocall_tick, place_automatic_call, dispatch_calls)]
+    from reports.tasks import refresh_reports
+
+    tasks = (autocall_tick, place_automatic_call, dispatch_calls, refresh_reports)
+    paths = [t.module_path for t in tasks]
     deleted, _ = (
         DBTaskResult.objects.finished()
         .filter(task_path__in=paths, finished_at__lt=now - timedelta(days=1))
