@@ -50,7 +50,7 @@ def _period(query) -> tuple[dict, list[str]]:
         errors.append(f"Choose a period of at most {MAX_DAYS} days.")
     bank = query.get("bank", "").strip()
     if len(bank) > MAX_BANK:
-        errors.append(f"A bank's name has at most {MAX_BANK} characters.")
+        errors.append(f"A bank’s name has at most {MAX_BANK} characters.")
     else:
         values["bank"] = bank
     return values, errors

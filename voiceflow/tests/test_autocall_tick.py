@@ -43,6 +43,7 @@ def test_a_tick_hands_on_to_exactly_one_successor(settings):
         "promoted": 0,
         "dispatched": 0,
         "pruned": 0,
+        "reports": True,  # the first tick asks for the reports' rollup
     }
     successor = _pending_ticks().order_by("-enqueued_at").first()
     assert successor.args_kwargs["args"] == [_token()]
