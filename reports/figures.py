@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from transactions.models import (
@@ -87,7 +88,7 @@ def empty() -> dict:
         "weekday_calls": [0] * 7,
         "weekday_answered": [0] * 7,
         "questions": {str(s): dict.fromkeys(QUESTION_FIELDS, 0) for s in QUESTIONS},
-        "rules": {rule: [] for rule in RULES},  # [[call id, customer's local time], ...]
+        "rules": _no_rules(),  # [[call id, customer's local time], ...] per rule
         "longest": None,  # [seconds, call id]
     }
 
@@ -338,37 +339,37 @@ def store_day(day: date, now: datetime | None = None) -> dict[str, dict]:
     with transaction.atomic():
         DailyFigures.objects.filter(day=day).delete()
         DailyFigures.objects.bulk_create(
-            DailyFigures(day=day, bank=bank, figures=f) for bank, f in figures.items()
+            DailyFigures(
+                day=day,
+                bank=bank,
+                figures={k: v for k, v in f.items() if k != "rules"},
+                rules=f["rules"],
+            )
+            for bank, f in figures.items()
         )
         RollupDay.objects.update_or_create(day=day, defaults={"computed_at": now or timezone.now()})
     return figures
 
 
 def touched_days(since: datetime, now: datetime) -> set[date]:
-    """Days whose figures may have changed since `since`: today, yesterday, and the
-    arrival days of alerts changed or called since (a call's outcome lands within
-    minutes of its start; an hour's margin covers a slow one)."""
+    """Days whose figures may have changed since `since`: today, yesterday, the arrival
+    days of alerts changed or called since, and the days of calls placed since (a call's
+    outcome lands within minutes of its start; an hour's margin covers a slow one)."""
     today = timezone.localdate(now)
-    days = {today, today - timedelta(days=1)}
     tz = timezone.get_default_timezone()
-    changed = Transaction.objects.filter(updated_at__gte=since)
-    called = Transaction.objects.filter(
-        pk__in=CallAttempt.objects.filter(created_at__gte=since - timedelta(hours=1)).values(
-            "transaction_id"
-        )
+    recent_calls = CallAttempt.objects.filter(created_at__gte=since - timedelta(hours=1))
+    alerts = (
+        Transaction.objects.filter(updated_at__gte=since),
+        Transaction.objects.filter(pk__in=recent_calls.values("transaction_id")),
     )
-    for rows in (changed, called):
+    days = {today, today - timedelta(days=1)}
+    for rows in (*alerts, recent_calls):
         days.update(
-            timezone.localtime(at, tz).date()
-            for at in rows.values_list("created_at", flat=True).distinct()
+            rows.annotate(day=TruncDate("created_at", tzinfo=tz))
+            .order_by()
+            .values_list("day", flat=True)
+            .distinct()
         )
-    # Calls placed since: their own day's call figures.
-    days.update(
-        timezone.localtime(at, tz).date()
-        for at in CallAttempt.objects.filter(
-            created_at__gte=since - timedelta(hours=1)
-        ).values_list("created_at", flat=True)
-    )
     return {d for d in days if d <= today}
 
 
@@ -398,18 +399,23 @@ class Report:
         return sorted(s / 60 for s in self.total["verdict_seconds"])
 
 
-def report(start: date, end: date, bank: str = "", *, rollup: bool = True) -> Report:
-    """The figures of [start, end] (dates, both included) for one bank or all ("")."""
+def report(
+    start: date, end: date, bank: str = "", *, rollup: bool = True, rules: bool = False
+) -> Report:
+    """The figures of [start, end] (dates, both included) for one bank or all ("").
+
+    `rules`: with the calls each contact rule lists (the contact-rules report);
+    without, total["rules"] is empty and the rollup's lists are not even read.
+    """
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     stored, as_of = {}, None
     if rollup:
         computed = dict(RollupDay.objects.filter(day__in=days).values_list("day", "computed_at"))
         as_of = min(computed.values(), default=None)
         stored = {day: {} for day in computed}
-        for day, name, figures in DailyFigures.objects.filter(day__in=list(computed)).values_list(
-            "day", "bank", "figures"
-        ):
-            stored[day][name] = figures
+        columns = ("day", "bank", "figures", "rules") if rules else ("day", "bank", "figures")
+        for row in DailyFigures.objects.filter(day__in=list(computed)).values_list(*columns):
+            stored[row[0]][row[1]] = {**row[2], "rules": row[3] if rules else _no_rules()}
     total, per_day, banks = empty(), {}, set()
     for day in days:
         by_bank = stored[day] if day in stored else compute_day(day)
@@ -417,9 +423,14 @@ def report(start: date, end: date, bank: str = "", *, rollup: bool = True) -> Re
         per_day[day] = empty()
         for name in sorted(by_bank):  # one order, stored or not: equal lists
             if not bank or name == bank:
-                add(per_day[day], by_bank[name])
+                figures = by_bank[name] if rules else {**by_bank[name], "rules": _no_rules()}
+                add(per_day[day], figures)
         add(total, per_day[day])
     return Report(start, end, bank, total, per_day, sorted(banks), as_of)
+
+
+def _no_rules() -> dict:
+    return {rule: [] for rule in RULES}
 
 
 def percentile(values: list, p: float) -> float | None:

@@ -21,6 +21,8 @@ class DailyFigures(models.Model):
     day = models.DateField()
     bank = models.CharField(max_length=200)
     figures = models.JSONField()
+    # The calls that broke or were listed by a contact rule: read by that report alone.
+    rules = models.JSONField(default=dict)
 
     class Meta:
         verbose_name_plural = "daily figures"

@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 ("day", models.DateField()),
                 ("bank", models.CharField(max_length=200)),
                 ("figures", models.JSONField()),
+                ("rules", models.JSONField(default=dict)),
             ],
             options={
                 "verbose_name_plural": "daily figures",

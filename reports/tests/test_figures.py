@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _report(bank=""):
-    return figures.report(MONDAY, TUESDAY, bank, rollup=False)
+    return figures.report(MONDAY, TUESDAY, bank, rollup=False, rules=True)
 
 
 def _table(chart):
@@ -119,7 +119,7 @@ def test_the_contact_rules_find_each_broken_and_each_listed_call(ledger):
 
 
 def test_the_contact_rules_hold_when_no_automatic_call_broke_them(ledger):
-    rules = figures.contact_rules(figures.report(MONDAY, MONDAY, ALPHA, rollup=False))
+    rules = figures.contact_rules(figures.report(MONDAY, MONDAY, ALPHA, rollup=False, rules=True))
     assert rules["holds"]
     assert [rule["count"] for rule in rules["rules"]] == [0, 0, 0, 0, 0]
 
@@ -140,9 +140,15 @@ def test_the_rollup_gives_the_same_figures_as_the_ledger(ledger):
     for day in (MONDAY, TUESDAY):
         figures.store_day(day)
     for bank in ("", ALPHA, BETA):
-        stored = figures.report(MONDAY, TUESDAY, bank)
-        direct = figures.report(MONDAY, TUESDAY, bank, rollup=False)
-        assert stored.as_of is not None
-        assert stored.total == direct.total
-        assert stored.days == direct.days
-        assert stored.banks == direct.banks == [ALPHA, BETA]
+        for rules in (False, True):
+            stored = figures.report(MONDAY, TUESDAY, bank, rules=rules)
+            direct = figures.report(MONDAY, TUESDAY, bank, rollup=False, rules=rules)
+            assert stored.as_of is not None
+            assert stored.total == direct.total
+            assert stored.days == direct.days
+            assert stored.banks == direct.banks == [ALPHA, BETA]
+    assert figures.report(MONDAY, TUESDAY, rules=True).total["rules"]["over_limit"]
+
+
+def test_the_page_s_figures_leave_the_rules_lists_out(ledger):
+    assert figures.report(MONDAY, TUESDAY, rollup=False).total["rules"] == figures.empty()["rules"]
