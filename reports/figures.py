@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -333,10 +334,11 @@ def _questions(banks, start, end):
 
 def store_day(day: date, now: datetime | None = None) -> dict[str, dict]:
     """Compute `day` and replace its rollup rows; returns what was stored."""
-    from django.db import transaction
-
     figures = compute_day(day)
     with transaction.atomic():
+        # One writer per day: two refreshes that overlap wait here, not on a unique index.
+        RollupDay.objects.get_or_create(day=day, defaults={"computed_at": now or timezone.now()})
+        RollupDay.objects.select_for_update().get(day=day)
         DailyFigures.objects.filter(day=day).delete()
         DailyFigures.objects.bulk_create(
             DailyFigures(
@@ -347,7 +349,7 @@ def store_day(day: date, now: datetime | None = None) -> dict[str, dict]:
             )
             for bank, f in figures.items()
         )
-        RollupDay.objects.update_or_create(day=day, defaults={"computed_at": now or timezone.now()})
+        RollupDay.objects.filter(day=day).update(computed_at=now or timezone.now())
     return figures
 
 
@@ -393,7 +395,7 @@ class Report:
     total: dict
     days: dict  # {date: figures}, every day of the period
     banks: list[str]  # banks with figures in the period
-    as_of: datetime | None  # when the oldest rollup day used was computed; None: all direct
+    as_of: datetime | None  # when the period's latest rollup day was computed; None: none used
 
     def verdict_minutes(self) -> list[float]:
         return sorted(s / 60 for s in self.total["verdict_seconds"])
@@ -411,7 +413,8 @@ def report(
     stored, as_of = {}, None
     if rollup:
         computed = dict(RollupDay.objects.filter(day__in=days).values_list("day", "computed_at"))
-        as_of = min(computed.values(), default=None)
+        # Past days are final; the latest day's time says how fresh the figures are.
+        as_of = computed[max(computed)] if computed else None
         stored = {day: {} for day in computed}
         columns = ("day", "bank", "figures", "rules") if rules else ("day", "bank", "figures")
         for row in DailyFigures.objects.filter(day__in=list(computed)).values_list(*columns):

@@ -2,13 +2,17 @@
 
 import csv
 import io
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from reports import figures
 from reports.charts import BUILDERS
+from transactions.models import Transaction
 
-from .conftest import BETA
+from .conftest import BETA, MONDAY, TUESDAY, at
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +60,6 @@ def test_the_header_links_to_reports_for_those_who_may_see_them(client, alice, e
 
 
 def test_the_default_period_is_the_last_seven_days(analyst_client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     today = timezone.localdate()
     page = analyst_client.get(URL).content.decode()
     assert f'name="from" value="{(today - timedelta(days=6)).isoformat()}"' in page
@@ -117,8 +117,6 @@ def test_each_figure_downloads_as_csv(analyst_client, ledger):
 def test_a_bank_name_that_looks_like_a_formula_is_neutralised_in_csv(
     analyst_client, make_transaction
 ):
-    from django.utils import timezone
-
     make_transaction(public_id="EVIL", bank_name="=HYPERLINK(1)")
     today = timezone.localdate().isoformat()
     response = analyst_client.get(
@@ -128,3 +126,14 @@ def test_a_bank_name_that_looks_like_a_formula_is_neutralised_in_csv(
     assert _csv(response)[1] == ["Alerts", "1", "100.0"]
     page = analyst_client.get(URL, {"from": today, "to": today}).content.decode()
     assert '<option value="=HYPERLINK(1)">' in page
+
+
+def test_the_page_reads_the_rollup_and_says_how_fresh_it_is(analyst_client, ledger):
+    when = at(date(2026, 3, 4), 6, 15)
+    figures.store_day(MONDAY, when)
+    figures.store_day(TUESDAY, when)
+    # A change the rollup has not seen yet: the page shows the stored figures.
+    Transaction.objects.filter(public_id="T7").delete()
+    page = analyst_client.get(URL, PERIOD).content.decode()
+    assert "Figures as of 4 Mar 2026 06:15" in page
+    assert "8 alerts arrived" in page
