@@ -12,6 +12,7 @@ from .figures import OUTCOMES, QUESTIONS, RESULTS, UNANSWERED, VERDICT_CALLS, WE
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 60, 16, 14, 52
 MAX_X_LABELS = 16
+MAX_TICKS = 5  # steps on the value axis
 
 
 @dataclass
@@ -52,11 +53,12 @@ def _rate(part, whole):
     return round(100 * part / whole, 1) if whole else None
 
 
-def _nice_max(value: float) -> float:
+def _nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k that reaches `value` in at most MAX_TICKS steps."""
     if value <= 0:
         return 1
-    exp = 10 ** math.floor(math.log10(value))
-    return next(m * exp for m in (1, 2, 2.5, 5, 10) if m * exp >= value)
+    exp = 10 ** math.floor(math.log10(value / MAX_TICKS))
+    return next(m * exp for m in (1, 2, 5, 10) if m * exp * MAX_TICKS >= value)
 
 
 def _number(v) -> str:
@@ -64,14 +66,15 @@ def _number(v) -> str:
 
 
 def _y_axis(chart: Chart, top_value: float) -> float:
-    top = _nice_max(top_value)
+    step = _nice_step(top_value)
+    steps = max(1, math.ceil(top_value / step))
     plot = chart.plot
     span = plot["bottom"] - plot["top"]
     chart.y_ticks = [
-        {"y": round(plot["bottom"] - span * i / 4, 1), "label": _number(top * i / 4)}
-        for i in range(5)
+        {"y": round(plot["bottom"] - span * i / steps, 1), "label": _number(step * i)}
+        for i in range(steps + 1)
     ]
-    return top
+    return step * steps
 
 
 def _x_ticks(chart: Chart, centres: list[float], labels: list[str]):
