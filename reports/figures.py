@@ -458,7 +458,8 @@ RULE_TEXT = {
 }
 # Broken by an automatic call, these must be none; calls by hand are allowed, and listed.
 MUST_BE_NONE = ("over_limit", "auto_outside_hours", "auto_after_opt_out")
-LISTED = 500  # calls listed per rule; the count is always whole
+LISTED = 100  # calls the page lists per rule; the count is always whole, the evidence all
+CHUNK = 1000  # ids per query: far under SQLite's limit on parameters
 
 
 @dataclass
@@ -467,14 +468,21 @@ class RuleCall:
     local_time: str
 
 
-def contact_rules(r: Report) -> dict:
-    """The contact-rules report of `r`: per rule its count, whether it holds, and its calls."""
+def _chunks(pks: list) -> list[list]:
+    return [pks[i : i + CHUNK] for i in range(0, len(pks), CHUNK)]
+
+
+def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
+    """The contact-rules report of `r`: per rule its count, whether it holds, and its calls
+    (the first `listed` of each; None: every one, as the evidence download has them)."""
     rules = r.total["rules"]
-    wanted = {pk for rule in RULES for pk, _ in rules[rule][:LISTED]}
+    wanted = {pk for rule in RULES for pk, _ in rules[rule][:listed]}
     longest = r.total["longest"]
     if longest:
         wanted.add(longest[1])
-    calls = CallAttempt.objects.select_related("transaction", "placed_by").in_bulk(wanted)
+    calls = {}
+    for chunk in _chunks(sorted(wanted)):
+        calls.update(CallAttempt.objects.select_related("transaction", "placed_by").in_bulk(chunk))
     out = []
     for rule in RULES:
         entries = rules[rule]
@@ -486,8 +494,14 @@ def contact_rules(r: Report) -> dict:
         # Alerts are counted where the rule must hold (few entries, an auditor's question).
         alerts = None
         if rule in MUST_BE_NONE:
-            about = CallAttempt.objects.filter(pk__in=[pk for pk, _ in entries])
-            alerts = about.values("transaction_id").distinct().count() if entries else 0
+            about = set()
+            for chunk in _chunks([pk for pk, _ in entries]):
+                about.update(
+                    CallAttempt.objects.filter(pk__in=chunk).values_list(
+                        "transaction_id", flat=True
+                    )
+                )
+            alerts = len(about)
         out.append(
             {
                 "key": rule,
@@ -497,7 +511,7 @@ def contact_rules(r: Report) -> dict:
                 "must_be_none": rule in MUST_BE_NONE,
                 "holds": rule not in MUST_BE_NONE or not entries,
                 "calls": [
-                    RuleCall(calls[pk], local) for pk, local in entries[:LISTED] if pk in calls
+                    RuleCall(calls[pk], local) for pk, local in entries[:listed] if pk in calls
                 ],
             }
         )

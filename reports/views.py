@@ -118,7 +118,7 @@ def contact_rules(request):
     if errors:
         return render(request, "reports/contact_rules.html", ctx, status=400)
     r = figures.report(values["start"], values["end"], values["bank"], rules=True)
-    rules = figures.contact_rules(r)
+    rules = figures.contact_rules(r, listed=None if csv_wanted else figures.LISTED)
     if csv_wanted:
         return _csv(f"contact-rules-{r.start}-{r.end}", *_evidence(r, rules))
     ctx.update(report=r, rules=rules, banks=_banks(r), may_export=request.user.has_perm(EXPORT))

@@ -6,6 +6,8 @@ import io
 import pytest
 from django.urls import reverse
 
+from reports import figures
+
 pytestmark = pytest.mark.django_db
 
 URL = reverse("reports-contact-rules")
@@ -67,3 +69,15 @@ def test_bad_dates_are_a_400_with_the_reason(supervisor_client):
     response = supervisor_client.get(URL, {"from": "soon"})
     assert response.status_code == 400
     assert "“From” is not a date" in response.content.decode()
+
+
+def test_the_page_lists_the_first_calls_and_the_evidence_every_one(
+    supervisor_client, ledger, monkeypatch
+):
+    monkeypatch.setattr(figures, "LISTED", 1)
+    page = supervisor_client.get(URL, PERIOD).content.decode()
+    assert "calling hours (08:00-21:00) (the first 1 of 2)" in page
+    response = supervisor_client.get(URL, {**PERIOD, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    outside = [r["transaction"] for r in rows if r["rule"].startswith("Automatic calls outside")]
+    assert outside == ["", "T3", "T9"]  # the rule's summary line, then each call
