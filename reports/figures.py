@@ -89,7 +89,7 @@ def empty() -> dict:
         "weekday_calls": [0] * 7,
         "weekday_answered": [0] * 7,
         "questions": {str(s): dict.fromkeys(QUESTION_FIELDS, 0) for s in QUESTIONS},
-        "rules": _no_rules(),  # [[call id, customer's local time], ...] per rule
+        "rules": _no_rules(),  # [[call id, customer's local time, alert id], ...] per rule
         "longest": None,  # [seconds, call id]
     }
 
@@ -242,7 +242,7 @@ def _calls(banks, start, end):
         f["weekday_calls"][local.weekday()] += 1
         f["weekday_answered"][local.weekday()] += answered_at is not None
         automatic = trigger in autocall.AUTOMATIC_TRIGGERS
-        entry = [pk, f"{local:%Y-%m-%d %H:%M} {zones[phone].key}"]
+        entry = [pk, f"{local:%Y-%m-%d %H:%M} {zones[phone].key}", txn_id]
         # The very test the dispatcher and the placing task apply before an automatic call.
         if phone and autocall.calling_window_opening(phone, at) is not None:
             f["rules"]["auto_outside_hours" if automatic else "manual_outside_hours"].append(entry)
@@ -476,7 +476,7 @@ def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
     """The contact-rules report of `r`: per rule its count, whether it holds, and its calls
     (the first `listed` of each; None: every one, as the evidence download has them)."""
     rules = r.total["rules"]
-    wanted = {pk for rule in RULES for pk, _ in rules[rule][:listed]}
+    wanted = {entry[0] for rule in RULES for entry in rules[rule][:listed]}
     longest = r.total["longest"]
     if longest:
         wanted.add(longest[1])
@@ -491,17 +491,8 @@ def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
             window=settings.CALL_RETRY_WINDOW_HOURS,
             hours=settings.CALLING_HOURS,
         )
-        # Alerts are counted where the rule must hold (few entries, an auditor's question).
-        alerts = None
-        if rule in MUST_BE_NONE:
-            about = set()
-            for chunk in _chunks([pk for pk, _ in entries]):
-                about.update(
-                    CallAttempt.objects.filter(pk__in=chunk).values_list(
-                        "transaction_id", flat=True
-                    )
-                )
-            alerts = len(about)
+        # Alerts are counted where the rule must hold; each entry names its alert.
+        alerts = len({entry[2] for entry in entries}) if rule in MUST_BE_NONE else None
         out.append(
             {
                 "key": rule,
@@ -511,7 +502,7 @@ def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
                 "must_be_none": rule in MUST_BE_NONE,
                 "holds": rule not in MUST_BE_NONE or not entries,
                 "calls": [
-                    RuleCall(calls[pk], local) for pk, local in entries[:listed] if pk in calls
+                    RuleCall(calls[pk], local) for pk, local, _ in entries[:listed] if pk in calls
                 ],
             }
         )
