@@ -13,6 +13,8 @@ outcome events (bench/events_bench.py: the delay from a verdict to its event's
 delivery, with an idle events worker). Every ratio compares figures taken side
 by side in the same run. Prints a table with targets; writes bench/results.json.
 
+`bench/run.py reports` imports BENCH_ROWS rows and measures only the reports pages.
+
 Environment: BENCH_ROWS (100000), BENCH_SECONDS per measurement (2),
 BENCH_ROUNDS (3), BENCH_EVENTS verdicts timed to their event's delivery (100),
 BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/bench), BENCH_BACKENDS
@@ -57,6 +59,7 @@ POOL = 40_000  # prepared calls per webhook and phase; a run never repeats one
 AUTOCALL_ROWS = 10_000  # calls enqueued at once (enqueue_calls)
 AUTOCALL_CALLS = 200  # calls a db_worker places against a stand-in for Twilio
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100"))  # verdicts timed to their event's delivery
+REPORT_WARMUP, REPORT_FETCHES = 2, 20
 
 WEBHOOKS = ("step0", "answer", "status")
 PAGES = ("dashboard", "search_name", "search_phone", "search_merchant", "api_500", "poll")
@@ -444,6 +447,8 @@ def bench_backend(backend: str, reset, reset_small) -> dict:
         f" verdict → event delivered: p50 {result['events']['p50_ms']} ms,"
         f" p99 {result['events']['p99_ms']} ms"
     )
+    # Last: it adds 3 calls per transaction, which the measurements above never saw.
+    result["reports"] = reports(env)
     return result
 
 
@@ -451,6 +456,39 @@ def outcome_events(env) -> dict:
     """Verdict → event delivered on this backend's database: bench/events_bench.py's measure()."""
     args = [PY, BENCH / "events_bench.py", "--events", EVENTS]
     return json.loads(run([*map(str, args)], env).stdout)
+
+
+def reports(env) -> dict:
+    """The reports pages at ROWS alerts and 3 × ROWS calls (bench/reports_bench.py prepares
+    them and the rollup), each fetched REPORT_FETCHES times one at a time: median and worst."""
+    args = [PY, BENCH / "reports_bench.py", "--calls-per-alert", "3"]
+    prepared = json.loads(run([*map(str, args)], env).stdout)
+    log(
+        f" reports: {prepared['calls']:,} calls added in {prepared['prepare_seconds']} s;"
+        f" rollup {prepared['rollup_seconds_per_day']} s per day"
+    )
+    port = free_port()
+    pages = {}
+    with gunicorn(app_env(env["DATABASE_URL"], port), port):
+        for name, path in prepared["pages"].items():
+            times = []
+            for n in range(REPORT_WARMUP + REPORT_FETCHES):
+                started = time.monotonic()
+                status, size, _ = fetch(port, "GET", path, headers={"Cookie": prepared["cookie"]})
+                if status != 200:
+                    raise SystemExit(f"GET {path} answered {status}")
+                if n >= REPORT_WARMUP:
+                    times.append((time.monotonic() - started) * 1000)
+            times.sort()
+            pages[name] = {
+                "path": path,
+                "bytes": size,
+                "median_ms": round(times[len(times) // 2], 1),
+                "max_ms": round(times[-1], 1),
+            }
+            page = pages[name]
+            log(f"  {name:18} median {page['median_ms']} ms, worst {page['max_ms']} ms")
+    return {**{k: v for k, v in prepared.items() if k not in ("cookie", "pages")}, "pages": pages}
 
 
 def autocall(env) -> dict:
@@ -527,6 +565,15 @@ def targets(backend: str, r: dict, bare_mb: float) -> list[dict]:
         delay < 2000,
         f"{delay:.0f} ms",
     )
+    for page in r["reports"]["pages"].values():
+        worst = page["max_ms"]
+        target(
+            f"{page['path']} at {ROWS:,} alerts, {r['reports']['calls']:,} calls",
+            worst,
+            "< 300 ms",
+            worst < 300,
+            f"{worst:.0f} ms worst, {page['median_ms']:.0f} median",
+        )
     measured = [m for phase in ("at_20", "at_n") for m in r[phase].values()]
     errors = sum(m[c]["errors"] for m in measured for c in CONNECTIONS)
     target("requests answered with an error", errors, "0", errors == 0, str(errors))
@@ -590,6 +637,12 @@ def table(results: dict) -> str:
             f"outcome events, verdict → delivered to a local receiver ({ev['events']} in a row, "
             f"idle worker): p50 {ev['p50_ms']} ms, p99 {ev['p99_ms']} ms, max {ev['max_ms']} ms"
         )
+        rep = r["reports"]
+        lines.append(
+            f"reports: {rep['alerts']:,} alerts over a year, {rep['calls']:,} calls "
+            f"({rep['calls_today']:,} today), rollup {rep['rollup_seconds_per_day']} s per day; "
+            + ", ".join(f"{p['path']} {p['median_ms']} ms" for p in rep["pages"].values())
+        )
         lines.append(
             f"peak memory per web worker: {r['worker_peak_mb']} MB "
             f"(bare Django worker: {results['bare_worker_peak_mb']} MB)"
@@ -603,7 +656,27 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def reports_only() -> dict:
+    """`bench/run.py reports`: import ROWS rows into the big database(s), then only the reports."""
+    out = {}
+    resets = {"sqlite": reset_sqlite, "postgresql": reset_postgres}
+    for backend in BACKENDS:
+        if backend == "postgresql" and not postgres_available():
+            continue
+        env = app_env(resets[backend](), free_port())
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        manage(env, "import_transactions", data.write(VAR / f"bench-rows-{ROWS}.json", ROWS))
+        log(f"== {backend}: {ROWS:,} rows imported")
+        out[backend] = reports(env)
+    return out
+
+
 def main():
+    if sys.argv[1:] == ["reports"]:
+        VAR.mkdir(exist_ok=True)
+        print(json.dumps(reports_only(), indent=1))
+        return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
     VAR.mkdir(exist_ok=True)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "transactions",
     "voiceflow",
     "simulator",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +340,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
+
+# Reports: how often the worker recomputes the recent days of the daily rollup.
+REPORTS_ROLLUP_MINUTES = env.float("REPORTS_ROLLUP_MINUTES", default=5.0)
 
 LOGGING = {
     "version": 1,

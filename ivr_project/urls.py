@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("voiceflow.urls")),
     path("", include("transactions.urls")),
+    path("", include("reports.urls")),
 ]
 
 # The simulator exists only while no real Twilio account is configured.

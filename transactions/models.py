@@ -215,6 +215,8 @@ class Transaction(models.Model):
             ("export_transactions", "Can export transactions"),
         ]
         indexes = [
+            # Reports: the alerts that arrived on a day.
+            models.Index(fields=["created_at"], name="txn_created_idx"),
             # Dashboard: default order, and the status filter in that order.
             models.Index(fields=["-transaction_date", "-id"], name="txn_date_idx"),
             models.Index(fields=["status", "-transaction_date", "-id"], name="txn_status_date_idx"),
@@ -649,7 +651,11 @@ class CallAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["transaction", "-created_at"], name="call_txn_idx")]
+        indexes = [
+            models.Index(fields=["transaction", "-created_at"], name="call_txn_idx"),
+            # Reports and the contact-rules check: the calls placed on a day.
+            models.Index(fields=["created_at"], name="call_created_idx"),
+        ]
         constraints = [
             # One live call per transaction: a second click, bulk request or retry
             # cannot ring the customer while a call is on the line.

@@ -10,6 +10,7 @@ ANALYST_PERMISSIONS = [
     "transactions.view_callattempt",
     "transactions.view_callevent",
     "transactions.view_auditentry",
+    "reports.view_reports",
 ]
 SUPERVISOR_PERMISSIONS = [
     *ANALYST_PERMISSIONS,

@@ -56,6 +56,7 @@ def dispatch_calls() -> int:
 
 def run_tick(now: datetime) -> dict:
     """One round of the planner. Each step on its own: one failing does not stop the others."""
+    from reports.tasks import refresh_if_due
     from voiceflow.calls import settle_unknown_calls, sweep_stale_calls
 
     report = {}
@@ -70,6 +71,8 @@ def run_tick(now: datetime) -> dict:
         # Outcome events whose task was lost or whose worker died sending (at least once).
         ("events", lambda: events.sweep(now)),
         ("pruned", lambda: _prune_finished_tasks(now)),
+        # The reports' rollup rides on this chain rather than run a second one.
+        ("reports", lambda: refresh_if_due(now)),
     ]
     for name, step in steps:
         try:
@@ -84,7 +87,9 @@ def _prune_finished_tasks(now: datetime) -> int:
     """Forget our own finished tasks after a day (a tick every few seconds adds up)."""
     from django_tasks_db.models import DBTaskResult
 
-    done = (autocall_tick, place_automatic_call, dispatch_calls, deliver_event)
+    from reports.tasks import refresh_reports
+
+    done = (autocall_tick, place_automatic_call, dispatch_calls, deliver_event, refresh_reports)
     paths = [t.module_path for t in done]
     deleted, _ = (
         DBTaskResult.objects.finished()

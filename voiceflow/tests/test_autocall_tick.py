@@ -44,6 +44,7 @@ def test_a_tick_hands_on_to_exactly_one_successor(settings):
         "dispatched": 0,
         "events": 0,
         "pruned": 0,
+        "reports": True,  # the first tick asks for the reports' rollup
     }
     successor = _pending_ticks().order_by("-enqueued_at").first()
     assert successor.args_kwargs["args"] == [_token()]

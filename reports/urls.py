@@ -1,0 +1,3 @@
+from . import views
+
+urlpatterns = views.urlpatterns
