@@ -8,21 +8,39 @@
   box, an API field or a webhook parameter would turn into a 500 deep inside
   a query. Django's forms refuse NUL for the same reason
   (ProhibitNullCharactersValidator); this does it for every view.
+- A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413, said in words.
+
+The integration API (/api/) gets these answers as problem+json, as it gets every error.
 """
 
 import codecs
 import json
 from contextlib import suppress
 from functools import lru_cache
+from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, JsonResponse
 from django.utils.http import parse_header_parameters
 
 # Every byte value: a charset Django may use must decode them, strictly or with "replace".
 _EVERY_BYTE = bytes(range(256))
 UNREADABLE_CONTENT_TYPE = "The Content-Type header cannot be read. Send UTF-8 form data or JSON."
 UNUSABLE_CHARSET = "Unknown charset in the Content-Type header. Send UTF-8."
+NULL_CHARACTERS = "Null characters are not allowed."
+
+
+def refuse(request, detail: str, status: int = 400) -> HttpResponse:
+    """The refusal in the caller's language: problem+json for the API, plain text elsewhere."""
+    if request.path.startswith("/api/"):
+        body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+        return JsonResponse(
+            {**body, "detail": detail}, status=status, content_type="application/problem+json"
+        )
+    # Plain text, and the charset is not repeated.
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
 
 
 @lru_cache(maxsize=64)
@@ -88,8 +106,7 @@ class RefuseUnusableCharsetMiddleware:
     def __call__(self, request):
         problem = _content_type_problem(request)
         if problem:
-            # Plain text, and the charset is not repeated.
-            return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+            return refuse(request, problem)
         return self.get_response(request)
 
 
@@ -125,11 +142,16 @@ class RefuseNullCharactersMiddleware:
 
     def __call__(self, request):
         if NUL in request.path or _has_nul(request.GET):
-            return HttpResponseBadRequest("Null characters are not allowed.")
+            return refuse(request, NULL_CHARACTERS)
         if request.method == "POST":
-            if request.content_type == "application/json":
-                if _json_has_nul(request.body):
-                    return HttpResponseBadRequest("Null characters are not allowed.")
-            elif _has_nul(request.POST):
-                return HttpResponseBadRequest("Null characters are not allowed.")
+            try:
+                if request.content_type == "application/json":
+                    has_nul = _json_has_nul(request.body)
+                else:
+                    has_nul = _has_nul(request.POST)
+            except RequestDataTooBig:
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                return refuse(request, f"The body is over the {limit:,}-byte limit.", 413)
+            if has_nul:
+                return refuse(request, NULL_CHARACTERS)
         return self.get_response(request)

@@ -1,4 +1,4 @@
-"""NUL characters are refused with 400 before any view, on every route."""
+"""NUL characters are refused with 400 before any view, on every route; so is a body too big."""
 
 import json
 
@@ -47,3 +47,13 @@ def test_ordinary_requests_pass(analyst_client, txn):
     body = json.dumps({"client_phone": "+919800000000"})
     response = analyst_client.post("/update_phone/TXN001", body, content_type="application/json")
     assert response.status_code == 200
+
+
+def test_a_form_over_the_upload_limit_is_refused_with_413_and_changes_nothing(analyst_client, txn):
+    body = "client_phone=%2B919800000000&pad=" + "x" * 2_700_000
+    response = analyst_client.post(
+        "/update_phone/TXN001", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    assert response.content == b"The body is over the 2,621,440-byte limit."
+    assert Transaction.objects.get(pk=txn.pk).phone == "+14155550101"

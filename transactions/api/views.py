@@ -72,7 +72,7 @@ _ALERT_OR_RESULT = PolymorphicProxySerializer(
     responses={
         200: _ALERT_OR_RESULT,
         201: AlertSerializer,
-        **_problems(400, 401, 409, 415, 429),
+        **_problems(400, 401, 409, 413, 415, 429),
     },
 )
 @extend_schema(

@@ -282,8 +282,30 @@ def test_a_body_over_djangos_upload_limit_is_refused_before_the_api_reads_it(cli
     body = json.dumps(big).encode() + b" " * 2_500_000
     headers = {"Authorization": f"Bearer {api_key[1]}"}
     response = client.post(URL, body, content_type="application/json", headers=headers)
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "The body is over the 2,621,440-byte limit."
     assert not Transaction.objects.exists()
+
+
+def test_a_nul_in_an_alert_is_refused_as_a_problem(client, api_key):
+    body = json.dumps([alert(client_name="Asha\x00")])
+    headers = {"Authorization": f"Bearer {api_key[1]}"}
+    response = client.post(URL, body, content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "Null characters are not allowed."
+    assert not Transaction.objects.exists()
+
+
+def test_an_unusable_charset_is_refused_as_a_problem(client, api_key):
+    headers = {"Authorization": f"Bearer {api_key[1]}"}
+    response = client.generic(
+        "POST", URL, b"[]", content_type="application/json; charset=rot13", headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json()["title"] == "Bad Request"
+    assert "charset" in response.json()["detail"]
 
 
 def test_a_thousand_alerts_at_their_longest_fit_in_one_request(api):
