@@ -10,10 +10,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -870,6 +871,19 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def validate_endpoint_url(url: str) -> None:
+    """https, or http to this machine only: events carry customers' names and phone numbers."""
+    URLValidator(schemes=["http", "https"])(url)
+    if urlsplit(url).scheme == "http" and urlsplit(url).hostname not in LOOPBACK_HOSTS:
+        raise ValidationError(
+            "Use an https URL: events carry customers' names and phone numbers "
+            "(http only to this machine: localhost, 127.0.0.1 or [::1])."
+        )
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def new_message_id() -> str:
     return "msg_" + secrets.token_hex(16)
 
@@ -877,7 +891,7 @@ def new_message_id() -> str:
 class WebhookEndpoint(models.Model):
     """Where the bank wants outcome events, and the secret they are signed with."""
 
-    url = models.URLField("URL", max_length=2000)
+    url = models.URLField("URL", max_length=2000, validators=[validate_endpoint_url])
     event_types = models.JSONField(default=list, help_text="EventType values sent here.")
     active = models.BooleanField(default=True)
     # Kept to sign with; shown once when the endpoint is created, never again.

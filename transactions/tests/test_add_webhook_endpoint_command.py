@@ -40,7 +40,21 @@ def test_it_refuses_an_unknown_event_type():
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_it_refuses_something_that_is_not_an_http_url():
-    with pytest.raises(CommandError, match="Not an http"):
-        _run("ftp://bank.example/")
+@pytest.mark.parametrize("url", ["ftp://bank.example/", "bank.example/ivr", "https://"])
+def test_it_refuses_something_that_is_not_an_http_url(url):
+    with pytest.raises(CommandError, match="Enter a valid URL"):
+        _run(url)
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["http://bank.example/ivr", "http://10.0.0.5/ivr"])
+def test_it_refuses_plain_http_to_another_machine(url):
+    with pytest.raises(CommandError, match="Use an https URL"):
+        _run(url)
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["http://localhost:9000/e", "http://127.0.0.1/e", "http://[::1]/e"])
+def test_it_takes_plain_http_to_this_machine(url):
+    _run(url)
+    assert WebhookEndpoint.objects.get().url == url

@@ -34,6 +34,14 @@ def test_a_supervisor_adds_an_endpoint_and_sees_its_secret_once(supervisor_clien
         assert endpoint.secret not in supervisor_client.get(page).content.decode()
 
 
+def test_plain_http_to_another_machine_is_refused_with_the_reason(supervisor_client):
+    response = _add(supervisor_client, url="http://bank.example/ivr")
+
+    assert response.status_code == 200  # the form again
+    assert "Use an https URL" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_event_types_are_checkboxes(supervisor_client):
     page = supervisor_client.get(ADD_ENDPOINT).content.decode()
 

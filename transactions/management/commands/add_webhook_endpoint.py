@@ -6,9 +6,8 @@ manage.py add_webhook_endpoint https://bank.example/ivr --events alert.resolved 
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import URLValidator
 
-from transactions.models import EventType, WebhookEndpoint
+from transactions.models import EventType, WebhookEndpoint, validate_endpoint_url
 
 
 class Command(BaseCommand):
@@ -18,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("url", help="Where the events are POSTed (https in production).")
+        parser.add_argument(
+            "url", help="Where the events are POSTed: https (http only to localhost)."
+        )
         parser.add_argument(
             "--events",
             nargs="+",
@@ -30,9 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, url, events, **options):
         try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError:
-            raise CommandError(f"Not an http(s) URL: {url}") from None
+            validate_endpoint_url(url)
+        except ValidationError as e:
+            raise CommandError(f"{url}: {' '.join(e.messages)}") from None
         types = [t for t in EventType.values if t in events]  # one order, no repeats
         endpoint = WebhookEndpoint.objects.create(url=url, event_types=types)
         self.stdout.write(f"Added webhook endpoint #{endpoint.pk} for {url}: {', '.join(types)}.")
