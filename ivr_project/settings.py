@@ -301,6 +301,8 @@ EVENT_RETRY_DELAYS_SECONDS = env.list(
     "EVENT_RETRY_DELAYS_SECONDS", cast=int, default=[5, 30, 120, 600, 1800, 3600, 7200]
 )
 EVENT_RETRY_WINDOW_HOURS = env.float("EVENT_RETRY_WINDOW_HOURS", default=24)
+# After an endpoint's secret is rotated, hours the old one still signs its events too.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
 
 # The bank's alerts API (transactions/api/): API keys only, no session, no CSRF;
 # problem+json errors; JSON in and out, nothing browsable.

@@ -1,20 +1,27 @@
 """Admin for outcome events: the bank's endpoints, the events, every delivery attempt.
 
 Supervisors add and switch off endpoints (the signing secret is shown once, on
-the page that answers the creation, and never again), read events with their
+the page that answers the creation or a rotation, and never again), read events with their
 deliveries and attempts, and redeliver. Events and deliveries are read-only:
 only transactions/events.py writes them.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html, format_html_join
 
 from . import events
-from .models import Delivery, DeliveryAttempt, EventType, OutcomeEvent, WebhookEndpoint
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    EventType,
+    OutcomeEvent,
+    SecretChanged,
+    WebhookEndpoint,
+)
 
 
 class ReadOnly:
@@ -79,7 +86,7 @@ class WebhookEndpointAdmin(Redelivers, admin.ModelAdmin):
     list_display = ["url", "types", "active", "failed", "created_by", "created_at"]
     list_filter = ["active"]
     readonly_fields = ["created_by", "created_at"]
-    actions = ["redeliver_failed"]
+    actions = ["redeliver_failed", "rotate_secret"]
 
     @admin.display(description="events")
     def types(self, obj):
@@ -98,18 +105,34 @@ class WebhookEndpointAdmin(Redelivers, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
+        return self._show_secret(request, obj)
+
+    def _show_secret(self, request, endpoint, rotated=False):
         # The one time the secret is shown: on this answer, not kept in a message
         # or a cookie, and not cached.
         ctx = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Copy the signing secret now",
-            "endpoint": obj,
+            "endpoint": endpoint,
+            "rotated": rotated,
             "changelist_url": reverse("admin:transactions_webhookendpoint_changelist"),
         }
         response = TemplateResponse(request, "admin/transactions/endpoint_secret.html", ctx)
         patch_cache_control(response, no_store=True)
         return response
+
+    @admin.action(description="Rotate the signing secret (one endpoint)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        if len(endpoints := list(queryset[:2])) != 1:
+            self.message_user(request, "Select one endpoint to rotate.", messages.ERROR)
+            return None
+        try:
+            endpoints[0].rotate_secret()
+        except SecretChanged as e:
+            self.message_user(request, str(e), messages.ERROR)
+            return None
+        return self._show_secret(request, endpoints[0], rotated=True)
 
     @admin.action(description="Redeliver all failed deliveries", permissions=["redeliver"])
     def redeliver_failed(self, request, queryset):

@@ -80,7 +80,10 @@ def body(event: OutcomeEvent) -> str:
 
 def signed_headers(endpoint: WebhookEndpoint, event: OutcomeEvent, data: str, now) -> dict:
     """The Standard Webhooks headers; the timestamp is this attempt's (receivers check it)."""
-    signature = Webhook(endpoint.secret).sign(event.msg_id, now, data)
+    # After a rotation one signature per secret, space-separated: either verifies.
+    signature = " ".join(
+        Webhook(secret).sign(event.msg_id, now, data) for secret in endpoint.signing_secrets(now)
+    )
     return {
         "Content-Type": "application/json",
         "User-Agent": "ivr-outcome-events",

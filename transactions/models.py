@@ -894,8 +894,11 @@ class WebhookEndpoint(models.Model):
     url = models.URLField("URL", max_length=2000, validators=[validate_endpoint_url])
     event_types = models.JSONField(default=list, help_text="EventType values sent here.")
     active = models.BooleanField(default=True)
-    # Kept to sign with; shown once when the endpoint is created, never again.
+    # Kept to sign with; shown once when the endpoint is created (or rotated), never again.
     secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
+    # After a rotation the old secret signs too, until then, so the bank can switch over.
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -907,6 +910,32 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    def signing_secrets(self, now) -> list[str]:
+        """The current secret, and the one it replaced while that still signs."""
+        if self.previous_secret and now < self.previous_secret_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    def rotate_secret(self) -> str:
+        """Give the endpoint a new secret and return it; the old one signs too for a while.
+
+        Conditional on the secret still being the one read, so two supervisors
+        rotating at once cannot both be shown a secret and one of them lose it.
+        """
+        new = new_webhook_secret()
+        until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
+        rotated = WebhookEndpoint.objects.filter(pk=self.pk, secret=self.secret).update(
+            secret=new, previous_secret=self.secret, previous_secret_until=until
+        )
+        if not rotated:
+            raise SecretChanged("The secret was changed meanwhile; nothing was rotated.")
+        self.secret, self.previous_secret, self.previous_secret_until = new, self.secret, until
+        return new
+
+
+class SecretChanged(Exception):
+    """Someone else rotated the endpoint's secret first."""
 
 
 class OutcomeEvent(models.Model):

@@ -42,6 +42,49 @@ def test_plain_http_to_another_machine_is_refused_with_the_reason(supervisor_cli
     assert not WebhookEndpoint.objects.exists()
 
 
+def _rotate(client, *endpoints):
+    selected = [str(e.pk) for e in endpoints]
+    return client.post(ENDPOINTS, {"action": "rotate_secret", "_selected_action": selected})
+
+
+def test_a_supervisor_rotates_a_secret_and_sees_the_new_one_once(supervisor_client):
+    endpoint = WebhookEndpoint.objects.create(url="https://bank.example/")
+    old = endpoint.secret
+
+    response = _rotate(supervisor_client, endpoint)
+
+    endpoint.refresh_from_db()
+    page = response.content.decode()
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.secret in page and old not in page
+    assert "two signatures" in page
+    assert "no-store" in response["Cache-Control"]
+    change = reverse("admin:transactions_webhookendpoint_change", args=[endpoint.pk])
+    assert endpoint.secret not in supervisor_client.get(change).content.decode()
+
+
+def test_rotating_two_endpoints_at_once_is_refused(supervisor_client):
+    endpoints = [WebhookEndpoint.objects.create(url=f"https://{n}.example/") for n in "ab"]
+    secrets = [e.secret for e in endpoints]
+
+    response = _rotate(supervisor_client, *endpoints)
+
+    assert response.status_code == 302
+    assert [e.secret for e in WebhookEndpoint.objects.order_by("id")] == secrets
+    messages = supervisor_client.get(response.url).content.decode()
+    assert "Select one endpoint to rotate." in messages
+
+
+def test_an_analyst_cannot_rotate_a_secret(analyst_client):
+    endpoint = WebhookEndpoint.objects.create(url="https://bank.example/")
+
+    response = _rotate(analyst_client, endpoint)
+
+    assert response.status_code == 302  # not staff: sent to the admin's sign-in
+    assert response.url.startswith(reverse("admin:login"))
+    assert WebhookEndpoint.objects.get().secret == endpoint.secret
+
+
 def test_event_types_are_checkboxes(supervisor_client):
     page = supervisor_client.get(ADD_ENDPOINT).content.decode()
 

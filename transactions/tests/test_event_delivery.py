@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from transactions.models import Delivery, DeliveryState, EventType, Status, WebhookEndpoint
 
@@ -44,6 +45,27 @@ def test_a_verdict_reaches_the_bank_signed_per_standard_webhooks(txn, endpoint, 
     assert (delivery.state, delivery.attempts) == (DeliveryState.DELIVERED, 1)
     [attempt] = delivery.attempt_log.all()
     assert (attempt.http_status, attempt.response_excerpt, attempt.error) == (200, "thanks", "")
+
+
+def test_after_a_rotation_either_secret_verifies_until_the_overlap_ends(txn, endpoint, receiver):
+    old = endpoint.secret
+    new = endpoint.rotate_secret()
+    txn.record_answer(True)
+    run_event_tasks()
+
+    [request] = receiver.received
+    assert len(request["headers"]["webhook-signature"].split()) == 2
+    for secret in (old, new):  # a bank still on the old secret, and one already switched
+        assert Webhook(secret).verify(request["body"], request["headers"])["type"]
+
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secret_until=timezone.now())
+    txn.opt_out()
+    run_event_tasks()
+    last = receiver.received[-1]
+    assert len(last["headers"]["webhook-signature"].split()) == 1
+    assert Webhook(new).verify(last["body"], last["headers"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(last["body"], last["headers"])
 
 
 def test_the_event_data_is_what_the_alerts_api_answers(txn, endpoint, receiver, api):
