@@ -83,6 +83,9 @@ def make_run_then_ctrl_c(checkout) -> subprocess.CompletedProcess:
         cwd=checkout,
         env=_environment(checkout),
         start_new_session=True,
+        # As from a terminal, whatever ran the tests: a job started in the background
+        # ignores Ctrl-C, and a shell cannot trap a signal it was started ignoring.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
