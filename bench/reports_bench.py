@@ -170,6 +170,7 @@ def main():
                     "reports_7d": "/reports",
                     "reports_30d": f"/reports?from={month}",
                     "contact_rules_7d": "/reports/contact-rules",
+                    "contact_rules_30d": f"/reports/contact-rules?from={month}",
                 },
             }
         )

@@ -70,6 +70,8 @@ RULES = (
     "auto_after_opt_out",
     "manual_after_opt_out",
 )
+# Broken by an automatic call, these must be none; calls by hand are allowed, and listed.
+MUST_BE_NONE = ("over_limit", "auto_outside_hours", "auto_after_opt_out")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SUMMED = ("alerts", "called", "answered", "calls", "calls_answered")
 _COUNTED = ("results", "calls_per_verdict", "outcomes")
@@ -90,6 +92,10 @@ def empty() -> dict:
         "weekday_answered": [0] * 7,
         "questions": {str(s): dict.fromkeys(QUESTION_FIELDS, 0) for s in QUESTIONS},
         "rules": _no_rules(),  # [[call id, customer's local time, alert id], ...] per rule
+        # What the contact-rules page counts, without reading the lists: calls per rule,
+        # and the alerts of each rule that must hold.
+        "rule_counts": dict.fromkeys(RULES, 0),
+        "rule_alerts": {rule: [] for rule in MUST_BE_NONE},
         "longest": None,  # [seconds, call id]
     }
 
@@ -110,6 +116,10 @@ def add(total: dict, more: dict) -> dict:
             mine[name] += n
     for rule, ids in more["rules"].items():
         total["rules"][rule] = total["rules"][rule] + ids
+    for rule, n in more["rule_counts"].items():
+        total["rule_counts"][rule] += n
+    for rule, ids in more["rule_alerts"].items():
+        total["rule_alerts"][rule] = total["rule_alerts"][rule] + ids
     if more["longest"] and (not total["longest"] or more["longest"][0] > total["longest"][0]):
         total["longest"] = more["longest"]
     return total
@@ -131,7 +141,15 @@ def compute_day(day: date) -> dict[str, dict]:
     _alerts(banks, start, end)
     _calls(banks, start, end)
     _questions(banks, start, end)
+    for f in banks.values():
+        count_rules(f)
     return dict(banks)
+
+
+def count_rules(f: dict) -> None:
+    """Fill a day's rule_counts and rule_alerts from its rules' lists."""
+    f["rule_counts"] = {rule: len(entries) for rule, entries in f["rules"].items()}
+    f["rule_alerts"] = {rule: sorted({e[2] for e in f["rules"][rule]}) for rule in MUST_BE_NONE}
 
 
 def _alerts(banks, start, end):
@@ -396,6 +414,7 @@ class Report:
     days: dict  # {date: figures}, every day of the period
     banks: list[str]  # banks with figures in the period
     as_of: datetime | None  # when the period's latest rollup day was computed; None: none used
+    stored: set[date]  # the days read from the rollup
 
     def verdict_minutes(self) -> list[float]:
         return sorted(s / 60 for s in self.total["verdict_seconds"])
@@ -406,8 +425,9 @@ def report(
 ) -> Report:
     """The figures of [start, end] (dates, both included) for one bank or all ("").
 
-    `rules`: with the calls each contact rule lists (the contact-rules report);
-    without, total["rules"] is empty and the rollup's lists are not even read.
+    `rules`: with every call each contact rule lists (the evidence download);
+    without, total["rules"] is empty and the rollup's lists are not read
+    (first_rule_calls reads the few the contact-rules page shows).
     """
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     stored, as_of = {}, None
@@ -429,7 +449,7 @@ def report(
                 figures = by_bank[name] if rules else {**by_bank[name], "rules": _no_rules()}
                 add(per_day[day], figures)
         add(total, per_day[day])
-    return Report(start, end, bank, total, per_day, sorted(banks), as_of)
+    return Report(start, end, bank, total, per_day, sorted(banks), as_of, set(stored))
 
 
 def _no_rules() -> dict:
@@ -456,8 +476,6 @@ RULE_TEXT = {
     "auto_after_opt_out": "Automatic calls after the customer opted out",
     "manual_after_opt_out": "Calls by hand after the customer opted out",
 }
-# Broken by an automatic call, these must be none; calls by hand are allowed, and listed.
-MUST_BE_NONE = ("over_limit", "auto_outside_hours", "auto_after_opt_out")
 LISTED = 100  # calls the page lists per rule; the count is always whole, the evidence all
 CHUNK = 1000  # ids per query: far under SQLite's limit on parameters
 
@@ -472,10 +490,40 @@ def _chunks(pks: list) -> list[list]:
     return [pks[i : i + CHUNK] for i in range(0, len(pks), CHUNK)]
 
 
+def first_rule_calls(r: Report, rule: str, listed: int) -> list:
+    """The first `listed` entries of `rule` in `r`'s period, in the order report() adds them,
+    reading only that rule's list of only the first days that have any."""
+    days, n = [], 0
+    for day, f in r.days.items():
+        if n >= listed:
+            break
+        if f["rule_counts"][rule]:
+            days.append(day)
+            n += f["rule_counts"][rule]
+    by_day = defaultdict(list)
+    rows = DailyFigures.objects.filter(day__in=[d for d in days if d in r.stored])
+    if r.bank:
+        rows = rows.filter(bank=r.bank)
+    for day, entries in rows.order_by("day", "bank").values_list("day", f"rules__{rule}"):
+        by_day[day] += entries or []
+    entries = []
+    for day in days:
+        if day not in r.stored:  # not in the rollup: worked out as report() did
+            by_bank = compute_day(day)
+            for name in sorted(b for b in by_bank if not r.bank or b == r.bank):
+                by_day[day] += by_bank[name]["rules"][rule]
+        entries += by_day[day]
+    return entries[:listed]
+
+
 def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
     """The contact-rules report of `r`: per rule its count, whether it holds, and its calls
-    (the first `listed` of each; None: every one, as the evidence download has them)."""
-    rules = r.total["rules"]
+    (the first `listed` of each, read from the rollup; None: every one, as the evidence
+    download has them, from a report() made with rules=True)."""
+    if listed is None:
+        rules = r.total["rules"]
+    else:
+        rules = {rule: first_rule_calls(r, rule, listed) for rule in RULES}
     wanted = {entry[0] for rule in RULES for entry in rules[rule][:listed]}
     longest = r.total["longest"]
     if longest:
@@ -485,24 +533,26 @@ def contact_rules(r: Report, listed: int | None = LISTED) -> dict:
         calls.update(CallAttempt.objects.select_related("transaction", "placed_by").in_bulk(chunk))
     out = []
     for rule in RULES:
-        entries = rules[rule]
+        count = r.total["rule_counts"][rule]
         text = RULE_TEXT[rule].format(
             max=autocall.max_calls(),
             window=settings.CALL_RETRY_WINDOW_HOURS,
             hours=settings.CALLING_HOURS,
         )
         # Alerts are counted where the rule must hold; each entry names its alert.
-        alerts = len({entry[2] for entry in entries}) if rule in MUST_BE_NONE else None
+        alerts = len(set(r.total["rule_alerts"][rule])) if rule in MUST_BE_NONE else None
         out.append(
             {
                 "key": rule,
                 "text": text,
-                "count": len(entries),
+                "count": count,
                 "alerts": alerts,
                 "must_be_none": rule in MUST_BE_NONE,
-                "holds": rule not in MUST_BE_NONE or not entries,
+                "holds": rule not in MUST_BE_NONE or not count,
                 "calls": [
-                    RuleCall(calls[pk], local) for pk, local, _ in entries[:listed] if pk in calls
+                    RuleCall(calls[pk], local)
+                    for pk, local, _ in rules[rule][:listed]
+                    if pk in calls
                 ],
             }
         )

@@ -117,7 +117,7 @@ def contact_rules(request):
     ctx = _form_ctx(request, values, errors)
     if errors:
         return render(request, "reports/contact_rules.html", ctx, status=400)
-    r = figures.report(values["start"], values["end"], values["bank"], rules=True)
+    r = figures.report(values["start"], values["end"], values["bank"], rules=csv_wanted)
     rules = figures.contact_rules(r, listed=None if csv_wanted else figures.LISTED)
     if csv_wanted:
         return _csv(f"contact-rules-{r.start}-{r.end}", *_evidence(r, rules))

@@ -150,5 +150,24 @@ def test_the_rollup_gives_the_same_figures_as_the_ledger(ledger):
     assert figures.report(MONDAY, TUESDAY, rules=True).total["rules"]["over_limit"]
 
 
+@pytest.mark.parametrize("stored_days", [(), (MONDAY,), (MONDAY, TUESDAY)])
+@pytest.mark.parametrize("listed", [1, 2, figures.LISTED])
+def test_the_page_lists_the_first_calls_of_the_evidence_reading_only_those(
+    ledger, stored_days, listed
+):
+    for day in stored_days:
+        figures.store_day(day)
+    for bank in ("", ALPHA, BETA):
+        evidence = figures.contact_rules(
+            figures.report(MONDAY, TUESDAY, bank, rules=True), listed=None
+        )
+        page = figures.contact_rules(figures.report(MONDAY, TUESDAY, bank), listed=listed)
+        for full, shown in zip(evidence["rules"], page["rules"], strict=True):
+            assert shown["calls"] == full["calls"][:listed]
+            assert (shown["count"], shown["alerts"]) == (full["count"], full["alerts"])
+            assert shown["count"] == len(full["calls"])
+        assert page["longest"] == evidence["longest"]
+
+
 def test_the_page_s_figures_leave_the_rules_lists_out(ledger):
     assert figures.report(MONDAY, TUESDAY, rollup=False).total["rules"] == figures.empty()["rules"]
