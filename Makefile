@@ -58,8 +58,8 @@ dev: $(VENV)/.installed-dev
 # Ctrl-C reaches every process in the terminal's group; web and workers, started in the
 # background, ignore it, so the trap stops them with TERM, waits and ends quietly.
 # When any one stops on its own, the others are stopped too and its status kept.
-# Two workers: outcome events to the bank on their own queue, so a slow endpoint
-# never holds up placing calls.
+# Three workers: calls; outcome events to the bank; the reports' rollup. So neither a
+# slow endpoint nor a long recount ever holds up placing calls.
 run: venv .env
 	@mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -69,10 +69,11 @@ run: venv .env
 	$(RUN_ENV) $(PY) manage.py register_event_receiver
 	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops web and workers)"
 	@trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
-	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --exclude-queues events \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name '*' --exclude-queues events,reports \
 		--interval 0.2 --no-reload & pids=$$!; \
 	$(RUN_ENV) $(PY) manage.py db_worker --queue-name events --interval 0.2 --no-reload & \
 		pids="$$pids $$!"; \
+	$(RUN_ENV) $(PY) manage.py db_worker --queue-name reports --no-reload & pids="$$pids $$!"; \
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload & pids="$$pids $$!"; \
 	wait -n; status=$$?; trap - INT TERM; kill $$pids 2>/dev/null; wait; exit $$status
 

@@ -144,8 +144,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        # "events": outcome events to the bank, on a worker of their own (`make run`).
-        "QUEUES": ["default", "events"],
+        # "events": outcome events to the bank; "reports": the reports' rollup. Each
+        # on a worker of its own (`make run`), so neither holds up placing calls.
+        "QUEUES": ["default", "events", "reports"],
     }
 }
 

@@ -1,5 +1,8 @@
 """The worker keeps the daily rollup fresh: recent days and any day touched, every few minutes.
 
+On a queue of its own ("reports"): recomputing many days after a bulk change can
+take minutes at a million alerts, and must never hold up placing calls.
+
 The autocall tick (voiceflow/tasks.py) calls `refresh_if_due` each round; one
 conditional update of the "reports" clock lets exactly one worker enqueue the
 refresh per period, and the clock's old value says since when to look.
@@ -19,6 +22,7 @@ from . import figures
 logger = logging.getLogger(__name__)
 
 CLOCK = "reports"
+QUEUE = "reports"
 
 
 def refresh_if_due(now: datetime) -> bool:
@@ -33,7 +37,7 @@ def refresh_if_due(now: datetime) -> bool:
     return True
 
 
-@task
+@task(queue_name=QUEUE)
 def refresh_reports(since: str) -> list[str]:
     """Recompute today, yesterday and every day touched since `since`."""
     days = figures.refresh(datetime.fromisoformat(since), timezone.now())

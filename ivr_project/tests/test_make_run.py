@@ -95,7 +95,7 @@ def make_run_then_ctrl_c(checkout) -> subprocess.CompletedProcess:
         line.split()[1]
         for line in _log(checkout)
         if line.split()[:2] in (["started", "runserver"], ["started", "db_worker"])
-    ) != ["db_worker", "db_worker", "runserver"]:
+    ) != ["db_worker", "db_worker", "db_worker", "runserver"]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             out, err = process.communicate()
@@ -142,12 +142,12 @@ def test_terminal_commands_work_with_the_env_file_alone(checkout):
     assert "System check identified no issues" in result.stdout
 
 
-def test_ctrl_c_stops_web_and_both_workers_quietly(checkout):
+def test_ctrl_c_stops_web_and_every_worker_quietly(checkout):
     result = make_run_then_ctrl_c(checkout)
 
     log = _log(checkout)
     assert "stopped runserver" in log
-    assert log.count("stopped db_worker") == 2
+    assert log.count("stopped db_worker") == 3
     for line in log:
         if line.startswith("started"):
             with pytest.raises(ProcessLookupError):
@@ -157,10 +157,13 @@ def test_ctrl_c_stops_web_and_both_workers_quietly(checkout):
     assert "Terminated" not in result.stderr
 
 
-def test_outcome_events_have_a_worker_of_their_own(checkout):
+def test_outcome_events_and_reports_have_a_worker_of_their_own(checkout):
     make_run_then_ctrl_c(checkout)
 
-    workers = [line for line in _log(checkout) if line.startswith("args db_worker")]
-    assert any("--queue-name events" in line for line in workers)
-    assert any("--exclude-queues events" in line for line in workers)
+    workers = sorted(line for line in _log(checkout) if line.startswith("args db_worker"))
+    assert workers == [
+        "args db_worker --queue-name * --exclude-queues events,reports --interval 0.2 --no-reload",
+        "args db_worker --queue-name events --interval 0.2 --no-reload",
+        "args db_worker --queue-name reports --no-reload",
+    ]
     assert "args register_event_receiver" in " ".join(_log(checkout))

@@ -31,6 +31,8 @@ def test_the_autocall_tick_asks_for_the_refresh(db):
     assert run_tick(timezone.now())["reports"] is True
     queued = DBTaskResult.objects.get(task_path=REFRESH)
     assert queued.args_kwargs["args"][0]  # since when to look: the clock's previous time
+    # Its own worker's queue: a long recount never holds up the calls' worker.
+    assert queued.queue_name == "reports"
 
 
 def test_a_refresh_stores_the_days_touched_since_with_the_ledgers_figures(ledger):
