@@ -871,17 +871,18 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def validate_endpoint_url(url: str) -> None:
     """https, or http to this machine only: events carry customers' names and phone numbers."""
     URLValidator(schemes=["http", "https"])(url)
-    if urlsplit(url).scheme == "http" and urlsplit(url).hostname not in LOOPBACK_HOSTS:
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValidationError(
             "Use an https URL: events carry customers' names and phone numbers "
             "(http only to this machine: localhost, 127.0.0.1 or [::1])."
         )
-
-
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def new_message_id() -> str:
